@@ -1,0 +1,196 @@
+import { Buffer } from 'node:buffer';
+import type { ProtocolErrorCode } from '../errors/error-code.js';
+import { MASK_BIT, MAX_HEADER_LENGTH, RSV_BITS } from './frame-header.js';
+import { applyMask } from './mask.js';
+
+/** What one call of {@link FrameDecoder.next} produced. */
+export const DecodeStep = {
+  /** The input is used up; nothing was consumed that cannot be resumed. Push the next chunk. */
+  NeedMore: 0,
+  /** A frame header was decoded: `fin`, `rsv`, `opcode`, `masked`, `payloadLength` are set. */
+  Header: 1,
+  /** A piece of the current frame's payload, unmasked, is in `payload`; `frameComplete` tells if it was the last. */
+  Payload: 2,
+  /** The header is malformed beyond repair: `errorCode` and `errorMessage` say why. */
+  Error: 3,
+} as const;
+
+export type DecodeStep = (typeof DecodeStep)[keyof typeof DecodeStep];
+
+const EMPTY = Buffer.alloc(0);
+/** 2^53 / 2^32: a high length word at or above this cannot be a safe integer. */
+const MAX_SAFE_HIGH_WORD = 0x20_0000;
+
+/**
+ * Incremental frame decoder: an explicit state machine fed chunk by chunk. Any chunking,
+ * down to one byte at a time, yields the same headers and the same payload bytes. Payload
+ * pieces are views into the pushed chunk (unmasked in place), never copies; only the at most
+ * 14 bytes of a header that straddles two chunks are copied.
+ *
+ * The decoder checks what the header itself makes invalid; the protocol checks the rules that
+ * depend on the connection (masking direction, RSV bits, opcodes, fragmentation, limits).
+ */
+export class FrameDecoder {
+  #chunk: Buffer = EMPTY;
+  #offset = 0;
+
+  readonly #headerBytes = Buffer.alloc(MAX_HEADER_LENGTH);
+  #headerFilled = 0;
+  #inPayload = false;
+
+  #fin = false;
+  #rsv = 0;
+  #opcode = 0;
+  #masked = false;
+  readonly #maskKey = new Uint8Array(4);
+  #payloadLength = 0;
+  #payloadRemaining = 0;
+  #maskOffset = 0;
+  #payload: Buffer = EMPTY;
+
+  #errorCode: ProtocolErrorCode | undefined;
+  #errorMessage = '';
+
+  get fin(): boolean {
+    return this.#fin;
+  }
+  /** The three RSV bits, in place (RSV1 = 0x40, RSV2 = 0x20, RSV3 = 0x10). */
+  get rsv(): number {
+    return this.#rsv;
+  }
+  get opcode(): number {
+    return this.#opcode;
+  }
+  get masked(): boolean {
+    return this.#masked;
+  }
+  get payloadLength(): number {
+    return this.#payloadLength;
+  }
+  get payload(): Buffer {
+    return this.#payload;
+  }
+  get frameComplete(): boolean {
+    return this.#payloadRemaining === 0;
+  }
+  get errorCode(): ProtocolErrorCode | undefined {
+    return this.#errorCode;
+  }
+  get errorMessage(): string {
+    return this.#errorMessage;
+  }
+  /** Bytes of the pushed chunk not consumed yet. */
+  get bufferedLength(): number {
+    return this.#chunk.length - this.#offset;
+  }
+
+  /** Hands the decoder the next chunk. Call only once `next()` has returned `NeedMore`. */
+  push(chunk: Buffer): void {
+    this.#chunk = chunk;
+    this.#offset = 0;
+  }
+
+  next(): DecodeStep {
+    return this.#inPayload ? this.#nextPayload() : this.#nextHeader();
+  }
+
+  #nextPayload(): DecodeStep {
+    const available = this.#chunk.length - this.#offset;
+    if (available === 0 && this.#payloadRemaining > 0) return DecodeStep.NeedMore;
+    const take = available < this.#payloadRemaining ? available : this.#payloadRemaining;
+    const start = this.#offset;
+    const piece = take === this.#chunk.length ? this.#chunk : this.#chunk.subarray(start, start + take);
+    this.#offset = start + take;
+    this.#payloadRemaining -= take;
+    if (this.#masked && take > 0) {
+      applyMask(piece, this.#maskKey, this.#maskOffset);
+      this.#maskOffset = (this.#maskOffset + take) & 3;
+    }
+    this.#payload = piece;
+    if (this.#payloadRemaining === 0) this.#inPayload = false;
+    return DecodeStep.Payload;
+  }
+
+  #nextHeader(): DecodeStep {
+    const chunk = this.#chunk;
+    const offset = this.#offset;
+    const available = chunk.length - offset;
+    if (this.#headerFilled === 0 && available >= 2) {
+      const needed = headerLengthOf(chunk[offset + 1]!);
+      if (available >= needed) {
+        this.#offset = offset + needed;
+        return this.#decodeHeader(chunk, offset);
+      }
+    }
+    return this.#accumulateHeader();
+  }
+
+  /** Slow path: the header straddles chunks, so its bytes are gathered in a 14-byte scratch. */
+  #accumulateHeader(): DecodeStep {
+    const chunk = this.#chunk;
+    const scratch = this.#headerBytes;
+    const needed = this.#headerFilled < 2 ? 2 : headerLengthOf(scratch[1]!);
+    const take = Math.min(needed - this.#headerFilled, chunk.length - this.#offset);
+    if (take === 0) return DecodeStep.NeedMore;
+    chunk.copy(scratch, this.#headerFilled, this.#offset, this.#offset + take);
+    this.#headerFilled += take;
+    this.#offset += take;
+    if (this.#headerFilled < needed) return this.#accumulateHeader();
+    if (needed === 2 && headerLengthOf(scratch[1]!) > 2) return this.#accumulateHeader();
+    this.#headerFilled = 0;
+    return this.#decodeHeader(scratch, 0);
+  }
+
+  #decodeHeader(bytes: Buffer, at: number): DecodeStep {
+    const first = bytes[at]!;
+    const second = bytes[at + 1]!;
+    this.#fin = (first & 0x80) !== 0;
+    this.#rsv = first & RSV_BITS;
+    this.#opcode = first & 0x0f;
+    this.#masked = (second & MASK_BIT) !== 0;
+    let length = second & 0x7f;
+    let next = at + 2;
+    if (length === 126) {
+      length = (bytes[next]! << 8) | bytes[next + 1]!;
+      next += 2;
+    } else if (length === 127) {
+      const high = bytes.readUInt32BE(next);
+      // RFC 6455 §5.2: "If 127, the following 8 bytes interpreted as a 64-bit unsigned integer
+      // (the most significant bit MUST be 0) are the payload length."
+      if (high >= 0x8000_0000) {
+        return this.#fail('WS_ERR_INVALID_LENGTH', 'The most significant bit of a 64-bit payload length must be 0');
+      }
+      // A length past 2^53 cannot be held in a JavaScript number, nor in memory: refuse it
+      // before it reaches any arithmetic.
+      if (high >= MAX_SAFE_HIGH_WORD) {
+        return this.#fail('WS_ERR_FRAME_TOO_BIG', 'Payload length exceeds 2^53 - 1 bytes');
+      }
+      length = high * 0x1_0000_0000 + bytes.readUInt32BE(next + 4);
+      next += 8;
+    }
+    if (this.#masked) {
+      this.#maskKey[0] = bytes[next]!;
+      this.#maskKey[1] = bytes[next + 1]!;
+      this.#maskKey[2] = bytes[next + 2]!;
+      this.#maskKey[3] = bytes[next + 3]!;
+    }
+    this.#payloadLength = length;
+    this.#payloadRemaining = length;
+    this.#maskOffset = 0;
+    this.#inPayload = true;
+    return DecodeStep.Header;
+  }
+
+  #fail(code: ProtocolErrorCode, message: string): DecodeStep {
+    this.#errorCode = code;
+    this.#errorMessage = message;
+    return DecodeStep.Error;
+  }
+}
+
+/** Header length implied by the second header byte: base, extended length, masking key. */
+function headerLengthOf(secondByte: number): number {
+  const length7 = secondByte & 0x7f;
+  const extended = length7 === 126 ? 2 : length7 === 127 ? 8 : 0;
+  return 2 + extended + ((secondByte & MASK_BIT) !== 0 ? 4 : 0);
+}

@@ -1,0 +1,79 @@
+export { CloseCode, isValidCloseCode } from './errors/close-code.js';
+export { HandshakeErrorCode, ProtocolErrorCode } from './errors/error-code.js';
+export { ProtocolError, closeCodeForError } from './errors/protocol-error.js';
+export { HandshakeError } from './errors/handshake-error.js';
+export { InvalidStateError } from './errors/invalid-state-error.js';
+export { ConnectionClosedError } from './errors/connection-closed-error.js';
+
+export { Opcode, isControlOpcode, isKnownOpcode } from './frames/opcode.js';
+export {
+  FIN_BIT,
+  RSV1_BIT,
+  RSV2_BIT,
+  RSV3_BIT,
+  MASK_BIT,
+  MAX_HEADER_LENGTH,
+  MAX_CONTROL_PAYLOAD_LENGTH,
+  headerLengthFor,
+  writeFrameHeader,
+} from './frames/frame-header.js';
+export { FrameDecoder, DecodeStep } from './frames/frame-decoder.js';
+export { encodeFrame, type FrameFields } from './frames/encode-frame.js';
+export { applyMask, maskInto, createMaskKeySource } from './frames/mask.js';
+export { parseClosePayload, encodeClosePayload } from './frames/close-payload.js';
+export { Utf8Validator, isValidUtf8 } from './utf8/utf8-validator.js';
+
+export type { Extension } from './extensions/extension.js';
+
+export { ConnectionState, Side } from './protocol/connection-state.js';
+export { Protocol, ReceiveMode, type ProtocolOptions, type SendOptions } from './protocol/protocol.js';
+export { ServerProtocol } from './protocol/server-protocol.js';
+export { ClientProtocol, type ClientProtocolOptions } from './protocol/client-protocol.js';
+export { SEND_EOF, type OutgoingData } from './protocol/frame-writer.js';
+export {
+  DEFAULT_MAX_FRAME_SIZE,
+  DEFAULT_MAX_MESSAGE_SIZE,
+  DEFAULT_MAX_PENDING_PONGS,
+  FRAGMENT_OVERHEAD,
+  type ProtocolLimits,
+} from './protocol/limits.js';
+export type {
+  CloseReceived,
+  MessagePieceReceived,
+  MessageReceived,
+  PingReceived,
+  PongReceived,
+  ProtocolEvent,
+  ProtocolFailed,
+} from './protocol/protocol-event.js';
+
+export { computeAcceptKey, isValidKey } from './handshake/accept-key.js';
+export {
+  isToken,
+  parseTokenList,
+  parseUpgradeList,
+  parseExtensionOffers,
+  formatExtensionOffers,
+  type ExtensionOffer,
+} from './handshake/header-tokens.js';
+export type { IncomingHeaders } from './handshake/incoming-headers.js';
+export type { OutgoingHeaders } from './handshake/outgoing-headers.js';
+export {
+  validateUpgradeRequest,
+  selectSubprotocol,
+  buildAcceptResponse,
+  buildRejectResponse,
+  type UpgradeRequest,
+  type ValidatedUpgradeRequest,
+  type AcceptResponseOptions,
+  type RejectResponseOptions,
+} from './handshake/server-handshake.js';
+export {
+  generateKey,
+  buildUpgradeRequest,
+  validateUpgradeResponse,
+  type UpgradeRequestOptions,
+  type UpgradeResponse,
+  type OfferedHandshake,
+  type AcceptedHandshake,
+} from './handshake/client-handshake.js';
