@@ -7,13 +7,16 @@
 import { Buffer } from 'node:buffer';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { applyMask, encodeFrame, isValidUtf8, ServerProtocol } from '@ws/core';
 import { compare, formatRate, type Contender } from './measure.js';
 
+// ws exports only its entry point; its internals are loaded by file, next to that entry.
 const require = createRequire(import.meta.url);
-const Receiver = require('ws/lib/receiver.js');
-const bufferUtil = require('ws/lib/buffer-util.js');
-const validation = require('ws/lib/validation.js');
+const wsLib = dirname(require.resolve('ws'));
+const Receiver = require(join(wsLib, 'lib/receiver.js'));
+const bufferUtil = require(join(wsLib, 'lib/buffer-util.js'));
+const validation = require(join(wsLib, 'lib/validation.js'));
 
 const SIZES = [
   ['16 B', 16],

@@ -5,6 +5,8 @@ import { computeAcceptKey, isValidKey } from './accept-key.js';
 
 describe('computeAcceptKey', () => {
   it('gives the RFC 6455 §1.3 example', () => {
+    // RFC 6455 §1.3: for the key "dGhlIHNhbXBsZSBub25jZQ==", the hash of key and GUID "is then
+    // base64-encoded (see Section 4 of [RFC4648]), to give the value "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="".
     expect(computeAcceptKey('dGhlIHNhbXBsZSBub25jZQ==')).toBe('s3pPLMBiTxaQ9kYGzzhZRbK+xOo=');
   });
 
