@@ -9,7 +9,7 @@ import { assertHeaderValue, formatHeaderFields, type OutgoingHeaders } from './o
 /** The parts of an HTTP request the opening handshake looks at, as Node's `IncomingMessage` has them. */
 export interface UpgradeRequest {
   /** e.g. `GET`; Node's `IncomingMessage.method` may be undefined, which is refused like any non-GET. */
-  method: string | undefined;
+  method?: string | undefined;
   /** e.g. `1.1`, as Node's `IncomingMessage.httpVersion`. */
   httpVersion: string;
   headers: IncomingHeaders;
