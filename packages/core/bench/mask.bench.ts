@@ -1,9 +1,7 @@
 /**
  * Masking: ours against ws's, in the same run.
  *
- * Run (from packages/core): bundle with esbuild, then run with node, e.g.
- *   esbuild bench/mask.bench.ts --bundle --platform=node --format=esm --packages=external \
- *     --outfile=node_modules/.bench/mask.bench.mjs && node node_modules/.bench/mask.bench.mjs
+ * Run from packages/core: `pnpm exec tsx --conditions=@ws/source bench/mask.bench.ts` (about 30 s).
  *
  * ws's lib/buffer-util.js exports `mask(source, mask, output, offset, length)` and
  * `unmask(buffer, mask)`. As loaded, it uses `http.websocketMask` where Node has it, else the
@@ -79,7 +77,7 @@ for (const [label, size] of [
   group(`mask into a frame buffer, ${label}`, () => {
     summary(() => {
       bench('@ws/core maskInto', () => maskInto(data, output, 6, key)).baseline(true);
-      bench('@ws/core maskInto, same alignment', () => maskInto(data, output, 8, key));
+      bench('@ws/core maskInto, target offset 8', () => maskInto(data, output, 8, key));
       bench('ws mask, JavaScript', () => wsJavaScript.mask(data, key, output, 6, size));
       bench('ws mask, as loaded', () => wsAsLoaded.mask(data, key, output, 6, size));
     });

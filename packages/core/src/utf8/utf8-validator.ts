@@ -86,9 +86,9 @@ export class Utf8Validator {
   #state = ACCEPT;
 
   /**
-   * Feeds `bytes[start..end)`. Returns false as soon as the bytes seen since the last `reset()`
-   * cannot be the beginning of valid UTF-8; from then on every call returns false until `reset()`.
-   * A code point may be split across calls at any byte.
+   * Feeds `bytes[start..end)` (0 <= start <= end <= bytes.length). Returns false as soon as the
+   * bytes seen since the last `reset()` cannot be the beginning of valid UTF-8; from then on every
+   * call returns false until `reset()`. A code point may be split across calls at any byte.
    */
   update(bytes: Uint8Array, start = 0, end: number = bytes.length): boolean {
     let state = this.#state;
@@ -190,7 +190,8 @@ function lastCodePointBoundary(bytes: Uint8Array, start: number, end: number): n
 }
 
 /**
- * Whether a whole message is valid UTF-8 (RFC 6455 §8.1), by Node's native validator.
+ * Whether a whole message is valid UTF-8 (RFC 6455 §8.1): by Node's native `isUtf8`, or below
+ * 32 bytes, where the call costs more than the work, by the JavaScript validator above.
  * For a message that arrives in pieces, use {@link Utf8Validator}.
  */
 export function isValidUtf8(bytes: Uint8Array): boolean {
