@@ -3,9 +3,8 @@
  * pathological ones. Every parser here must stay linear in the value's length; the 64 KiB rows
  * show it (a quadratic parser takes seconds there, not microseconds).
  *
- * Run (from packages/core): bundle with esbuild, then run with node, e.g.
- *   esbuild bench/header-parsing.bench.ts --bundle --platform=node --format=esm --packages=external \
- *     --outfile=node_modules/.bench/header-parsing.bench.mjs && node node_modules/.bench/header-parsing.bench.mjs
+ * Run: `pnpm bench` in packages/core (after the core table), or on its own:
+ *   pnpm exec tsx --conditions=@ws/source bench/header-parsing.bench.ts
  */
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
