@@ -34,7 +34,8 @@ export class FrameDecoder {
   #chunk: Buffer = EMPTY;
   #offset = 0;
 
-  readonly #headerBytes = Buffer.alloc(MAX_HEADER_LENGTH);
+  /** Allocated the first time a header straddles two chunks; most connections never need it. */
+  #headerBytes: Buffer | undefined;
   #headerFilled = 0;
   #inPayload = false;
 
@@ -42,7 +43,8 @@ export class FrameDecoder {
   #rsv = 0;
   #opcode = 0;
   #masked = false;
-  readonly #maskKey = new Uint8Array(4);
+  /** The masking key as the four key bytes read big-endian: a number costs no allocation. */
+  #maskKey = 0;
   #payloadLength = 0;
   #payloadRemaining = 0;
   #maskOffset = 0;
@@ -128,7 +130,7 @@ export class FrameDecoder {
   /** Slow path: the header straddles chunks, so its bytes are gathered in a 14-byte scratch. */
   #accumulateHeader(): DecodeStep {
     const chunk = this.#chunk;
-    const scratch = this.#headerBytes;
+    const scratch = (this.#headerBytes ??= Buffer.alloc(MAX_HEADER_LENGTH));
     const needed = this.#headerFilled < 2 ? 2 : headerLengthOf(scratch[1]!);
     const take = Math.min(needed - this.#headerFilled, chunk.length - this.#offset);
     if (take === 0) return DecodeStep.NeedMore;
@@ -168,12 +170,7 @@ export class FrameDecoder {
       length = high * 0x1_0000_0000 + bytes.readUInt32BE(next + 4);
       next += 8;
     }
-    if (this.#masked) {
-      this.#maskKey[0] = bytes[next]!;
-      this.#maskKey[1] = bytes[next + 1]!;
-      this.#maskKey[2] = bytes[next + 2]!;
-      this.#maskKey[3] = bytes[next + 3]!;
-    }
+    if (this.#masked) this.#maskKey = bytes.readUInt32BE(next);
     this.#payloadLength = length;
     this.#payloadRemaining = length;
     this.#maskOffset = 0;
