@@ -156,7 +156,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
    * became of it; never throws for a closed connection (it reports `closed`).
    */
   send(data: SendData, options?: SendOptions): SendStatus {
-    if (this.#readyState !== ConnectionState.Open || this.#protocol.closeSent) return SendStatus.Closed;
+    if (!this.#canSend()) return SendStatus.Closed;
     if (this.#socket.writableLength > this.#maxBufferedAmount) {
       if (this.#onBackpressure === BackpressurePolicy.Drop) return SendStatus.Dropped;
       if (this.#onBackpressure === BackpressurePolicy.Close) {
@@ -209,7 +209,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
 
   /** Sends a ping (at most 125 bytes of application data). */
   ping(data: Buffer | Uint8Array | string = Buffer.alloc(0)): SendStatus {
-    if (this.#readyState !== ConnectionState.Open || this.#protocol.closeSent) return SendStatus.Closed;
+    if (!this.#canSend()) return SendStatus.Closed;
     this.#protocol.sendPing(data);
     this.#flushUnlessDelivering();
     return SendStatus.Sent;
@@ -217,7 +217,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
 
   /** Sends an unsolicited pong (a unidirectional heartbeat, RFC 6455 §5.5.3). */
   pong(data: Buffer | Uint8Array | string = Buffer.alloc(0)): SendStatus {
-    if (this.#readyState !== ConnectionState.Open || this.#protocol.closeSent) return SendStatus.Closed;
+    if (!this.#canSend()) return SendStatus.Closed;
     this.#protocol.sendPong(data);
     this.#flushUnlessDelivering();
     return SendStatus.Sent;
@@ -228,7 +228,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
    * a reason longer than 123 bytes; does nothing once closing has started.
    */
   close(code?: number, reason?: string): void {
-    if (this.#readyState !== ConnectionState.Open || this.#protocol.closeSent) return;
+    if (!this.#canSend()) return;
     this.#protocol.sendClose(code, reason);
     this.#readyState = ConnectionState.Closing;
     this.#flushUnlessDelivering();
@@ -260,7 +260,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
 
   /** Writes bytes that already form complete frames (a broadcast frames its message once for every recipient). */
   sendFrames(frames: Buffer): SendStatus {
-    if (this.#readyState !== ConnectionState.Open || this.#protocol.closeSent) return SendStatus.Closed;
+    if (!this.#canSend()) return SendStatus.Closed;
     if (this.#sendingFragmented) {
       throw new InvalidStateError('A fragmented message is being sent', 'open');
     }
@@ -277,6 +277,14 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   }
 
   // ---- Sending -----------------------------------------------------------------------------
+
+  /**
+   * Data may be sent until our close frame is sent: also after the peer's close frame arrived,
+   * while its echo is held back so the application can answer the messages that preceded it.
+   */
+  #canSend(): boolean {
+    return !this.#protocol.closeSent && this.#readyState !== ConnectionState.Closed && !this.#socket.destroyed;
+  }
 
   #sendFrame(payload: Buffer | string, isBinary: boolean, fin: boolean, compress: boolean | undefined): void {
     const options = { fin, compress };
@@ -355,7 +363,18 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       this.#delivering = false;
       this.#flushUnlessDelivering();
     }
+    if (protocol.closeEchoPending) setImmediate(this.#sendCloseEcho);
   }
+
+  /**
+   * Replies to the peer's close frame one turn of the event loop after the events that came
+   * with it were delivered: listeners and promise-based consumers (async iterators) alike have
+   * answered the messages that preceded the close by then.
+   */
+  readonly #sendCloseEcho = (): void => {
+    this.#protocol.sendCloseEcho();
+    this.#flushUnlessDelivering();
+  };
 
   #deliver(events: readonly ProtocolEvent[]): void {
     for (const event of events) {

@@ -55,7 +55,9 @@ export class FrameWriter {
       else maskInto(payload, pool.slab, payloadAt, maskKey);
       return;
     }
-    writeFrameHeader(pool.slab, this.#claim(headerLength), firstByte, length, maskKey);
+    // Claim first: a claim may start a new slab, and the header must land in that one.
+    const headerAt = this.#claim(headerLength);
+    writeFrameHeader(pool.slab, headerAt, firstByte, length, maskKey);
     this.#closeRegion();
     if (maskKey === undefined) {
       this.#output.push(toBuffer(payload));
@@ -108,7 +110,8 @@ export class FrameWriter {
   #writeOwnedFrame(firstByte: number, payload: Buffer): void {
     const maskKey = this.#maskKeySource?.();
     const headerLength = headerLengthFor(payload.length) + (maskKey === undefined ? 0 : 4);
-    writeFrameHeader(pool.slab, this.#claim(headerLength), firstByte, payload.length, maskKey);
+    const headerAt = this.#claim(headerLength);
+    writeFrameHeader(pool.slab, headerAt, firstByte, payload.length, maskKey);
     this.#closeRegion();
     if (maskKey !== undefined) applyMask(payload, maskKey, 0);
     this.#output.push(payload);

@@ -328,3 +328,29 @@ describe('receive mode stream', () => {
     ]);
   });
 });
+
+describe('a deferred close echo', () => {
+  it('lets the application answer a message that arrived with the close frame, then echoes', () => {
+    const protocol = server({ deferCloseEcho: true });
+    const { events, output } = feed(protocol, Buffer.concat([maskedFrame(0x81, 'last'), maskedFrame(0x88, hex('03 e8'))]), 'whole');
+    expect(events.map((event) => event.type)).toEqual(['message', 'close']);
+    expect(output.length).toBe(0);
+    expect(protocol.closeEchoPending).toBe(true);
+    protocol.sendText('reply');
+    protocol.sendCloseEcho();
+    const frames = decodeFrames(Buffer.concat(protocol.dataToSend().filter(Buffer.isBuffer)));
+    expect(frames.map((frame) => [frame.opcode, frame.payload.toString('hex')])).toEqual([
+      [1, Buffer.from('reply').toString('hex')],
+      [8, '03e8'],
+    ]);
+    expect(protocol.closeExpected()).toBe(true);
+  });
+
+  it('is replaced by a close the application sends itself', () => {
+    const protocol = server({ deferCloseEcho: true });
+    feed(protocol, maskedFrame(0x88, hex('03 e8')), 'whole');
+    protocol.sendClose(4000, 'mine');
+    protocol.sendCloseEcho();
+    expect(closeCodeIn(Buffer.concat(protocol.dataToSend().filter(Buffer.isBuffer)))).toBe(4000);
+  });
+});

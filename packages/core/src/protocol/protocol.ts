@@ -33,6 +33,13 @@ export type ReceiveMode = (typeof ReceiveMode)[keyof typeof ReceiveMode];
 
 export interface ProtocolOptions extends ProtocolLimits {
   readonly receiveMode?: ReceiveMode;
+  /**
+   * Hold the reply to the peer's close frame until the I/O layer calls `sendCloseEcho()`, so
+   * the application can still answer the messages that arrived before it. RFC 6455 §5.5.1:
+   * "An endpoint MAY delay sending a Close frame until its current message is sent". Default
+   * false: the reply is written as soon as the close frame is parsed.
+   */
+  readonly deferCloseEcho?: boolean;
   /** Extensions negotiated in the handshake, in the order the response listed them. */
   readonly extensions?: readonly Extension[];
 }
@@ -67,6 +74,7 @@ export class Protocol {
   readonly #maxPendingPongs: number;
   readonly #extensions: readonly Extension[];
   readonly #extensionRsvBits: number;
+  readonly #deferCloseEcho: boolean;
 
   #state: ConnectionState = ConnectionState.Open;
   #events: ProtocolEvent[] = [];
@@ -92,6 +100,7 @@ export class Protocol {
   #discardInput = false;
   #closeSent = false;
   #closeReceived: { code: number; reason: string } | undefined;
+  #closeEchoPending: Uint8Array | undefined;
   #eofSent = false;
   #eofReceived = false;
   #protocolError: ProtocolError | undefined;
@@ -115,6 +124,7 @@ export class Protocol {
       rsvBits |= extension.rsvBits;
     }
     this.#extensionRsvBits = rsvBits;
+    this.#deferCloseEcho = options.deferCloseEcho ?? false;
   }
 
   get state(): ConnectionState {
@@ -237,7 +247,21 @@ export class Protocol {
       throw new InvalidStateError('A close frame was already sent', this.#stateName());
     }
     const payload = encodeClosePayload(code, reason);
+    this.#closeEchoPending = undefined;
     this.#writeClose(payload);
+  }
+
+  /** Whether the reply to the peer's close frame waits for `sendCloseEcho()` (option `deferCloseEcho`). */
+  get closeEchoPending(): boolean {
+    return this.#closeEchoPending !== undefined;
+  }
+
+  /** Sends the held reply to the peer's close frame, echoing its status code. */
+  sendCloseEcho(): void {
+    const payload = this.#closeEchoPending;
+    if (payload === undefined) return;
+    this.#closeEchoPending = undefined;
+    if (!this.#closeSent && this.#state !== ConnectionState.Closed) this.#writeClose(payload);
   }
 
   /**
@@ -475,7 +499,9 @@ export class Protocol {
       // RFC 6455 §5.5.1: "If an endpoint receives a Close frame and did not previously send a
       // Close frame, the endpoint MUST send a Close frame in response. (When sending a Close
       // frame in response, the endpoint typically echos the status code it received.)"
-      this.#writeClose(parsed.code === CloseCode.NoStatusReceived ? EMPTY_PAYLOAD : encodeClosePayload(parsed.code));
+      const echo = parsed.code === CloseCode.NoStatusReceived ? EMPTY_PAYLOAD : encodeClosePayload(parsed.code);
+      if (this.#deferCloseEcho) this.#closeEchoPending = echo;
+      else this.#writeClose(echo);
     } else {
       this.#afterCloseHandshake();
     }
