@@ -1,0 +1,164 @@
+import { Buffer } from 'node:buffer';
+import { Opcode, isControlOpcode, isKnownOpcode, isValidUtf8, parseClosePayload } from '@ws/core';
+import { describeFrame, describePayload } from '../peer/frame-reader.js';
+import type { ScriptedPeer } from '../peer/scripted-peer.js';
+import type { TargetKind } from './conformance-case.js';
+
+/** What the implementation under test did, as a case judges it. */
+export type ObservedEvent =
+  | { readonly type: 'message'; readonly binary: boolean; readonly data: Buffer }
+  | { readonly type: 'pong'; readonly payload: Buffer }
+  | { readonly type: 'close'; readonly code: number; readonly reason: string }
+  | { readonly type: 'eof' }
+  | { readonly type: 'violation'; readonly description: string }
+  | { readonly type: 'timeout' };
+
+/** A message or a pong, the events a case expects in order. */
+export type TrafficEvent = Extract<ObservedEvent, { type: 'message' | 'pong' }>;
+
+/** "text message "Hello"", "pong (empty)", "close 1000", … */
+export function describeEvent(event: ObservedEvent): string {
+  switch (event.type) {
+    case 'message':
+      return `${event.binary ? 'binary' : 'text'} message ${describePayload(event.data)}`;
+    case 'pong':
+      return `pong ${describePayload(event.payload)}`;
+    case 'close':
+      return `close frame ${event.code === 1005 ? 'without status code' : `with code ${event.code}`}${
+        event.reason === '' ? '' : ` ${JSON.stringify(event.reason.slice(0, 60))}`
+      }`;
+    case 'eof':
+      return 'TCP connection closed';
+    case 'violation':
+      return `protocol violation: ${event.description}`;
+    case 'timeout':
+      return 'nothing';
+  }
+}
+
+/**
+ * Reads what the implementation under test sends, the way a conforming endpoint would: it
+ * reassembles messages, answers pings (so a heartbeat cannot disturb a case), and checks every
+ * frame against the rules RFC 6455 sets for the sender — a server must not mask, a client must,
+ * no RSV bits without an extension, only known opcodes, unfragmented control frames of at most
+ * 125 bytes, minimal lengths, valid UTF-8 in text and close reasons, valid close codes, and
+ * nothing after its close frame. Any breach is reported as a 'violation' event.
+ */
+export class PeerObserver {
+  readonly #peer: ScriptedPeer;
+  readonly #target: TargetKind;
+  readonly #note: (text: string) => void;
+  #message: { binary: boolean; pieces: Buffer[] } | undefined;
+  #lookahead: ObservedEvent | undefined;
+  #closeReceived: { code: number; reason: string } | undefined;
+  #eof = false;
+
+  constructor(peer: ScriptedPeer, target: TargetKind, note: (text: string) => void) {
+    this.#peer = peer;
+    this.#target = target;
+    this.#note = note;
+  }
+
+  /** The close frame the implementation sent, once one was seen. */
+  get closeReceived(): { code: number; reason: string } | undefined {
+    return this.#closeReceived;
+  }
+
+  /** Whether the implementation's end of the TCP connection was seen. */
+  get eof(): boolean {
+    return this.#eof;
+  }
+
+  /** The next event, without taking it: the next `next()` returns it. */
+  async peek(timeout: number): Promise<ObservedEvent> {
+    const event = await this.next(timeout);
+    if (event.type !== 'timeout') this.#lookahead = event;
+    return event;
+  }
+
+  /** The next message, pong, close frame, end of stream or violation; 'timeout' if none in time. */
+  async next(timeout: number): Promise<ObservedEvent> {
+    const lookahead = this.#lookahead;
+    if (lookahead !== undefined) {
+      this.#lookahead = undefined;
+      return lookahead;
+    }
+    const deadline = performance.now() + timeout;
+    for (;;) {
+      const event = await this.#peer.nextEvent({ timeout: Math.max(0, deadline - performance.now()) });
+      switch (event.type) {
+        case 'timeout':
+          return { type: 'timeout' };
+        case 'eof':
+          this.#eof = true;
+          return { type: 'eof' };
+        case 'malformed':
+          return { type: 'violation', description: `undecodable frame: ${event.description}` };
+        case 'frame': {
+          const observed = await this.#onFrame(event.frame);
+          if (observed !== undefined) return observed;
+        }
+      }
+    }
+  }
+
+  async #onFrame(frame: Parameters<typeof describeFrame>[0]): Promise<ObservedEvent | undefined> {
+    const violation = (description: string): ObservedEvent => ({
+      type: 'violation',
+      description: `${description} — ${describeFrame(frame)}`,
+    });
+    if (this.#closeReceived !== undefined) {
+      // RFC 6455 §5.5.1: "The application MUST NOT send any more data frames after sending a Close frame."
+      return violation('a frame after its close frame');
+    }
+    if (this.#target === 'server' && frame.masked) {
+      // RFC 6455 §5.1: "A server MUST NOT mask any frames that it sends to the client."
+      return violation('a server sent a masked frame');
+    }
+    if (this.#target === 'client' && !frame.masked) {
+      // RFC 6455 §5.1: "a client MUST mask all frames that it sends to the server".
+      return violation('a client sent an unmasked frame');
+    }
+    if (frame.rsv1 || frame.rsv2 || frame.rsv3) {
+      // RFC 6455 §5.2: "MUST be 0 unless an extension is negotiated that defines meanings for non-zero values."
+      return violation('RSV bits set without a negotiated extension');
+    }
+    if (!isKnownOpcode(frame.opcode)) return violation('a reserved opcode');
+    if (!frame.minimalLength) {
+      // RFC 6455 §5.2: "In all cases, the minimal number of bytes MUST be used to encode the length".
+      return violation('a length not in its minimal encoding');
+    }
+    if (isControlOpcode(frame.opcode)) {
+      // RFC 6455 §5.5: "All control frames MUST have a payload length of 125 bytes or less and MUST NOT be fragmented."
+      if (!frame.fin || frame.payload.length > 125) return violation('a fragmented or oversized control frame');
+      if (frame.opcode === Opcode.Ping) {
+        // RFC 6455 §5.5.2: "Upon receipt of a Ping frame, an endpoint MUST send a Pong frame in response".
+        this.#note(`the implementation sent a ping ${describePayload(frame.payload)}; answered with a pong`);
+        if (!this.#peer.closeFrameSent) await this.#peer.sendPong(frame.payload);
+        return undefined;
+      }
+      if (frame.opcode === Opcode.Pong) return { type: 'pong', payload: frame.payload };
+      const parsed = parseClosePayload(frame.payload);
+      if (parsed instanceof Error) return violation(`an invalid close frame (${parsed.message})`);
+      this.#closeReceived = parsed;
+      return { type: 'close', code: parsed.code, reason: parsed.reason };
+    }
+    if (frame.opcode === Opcode.Continuation) {
+      // RFC 6455 §5.4: a fragmented message starts with "a single frame with the FIN bit clear
+      // and an opcode other than 0".
+      if (this.#message === undefined) return violation('a continuation frame outside a fragmented message');
+      this.#message.pieces.push(frame.payload);
+    } else {
+      // RFC 6455 §5.4: "The fragments of one message MUST NOT be interleaved between the fragments of another message".
+      if (this.#message !== undefined) return violation('a new message inside a fragmented message');
+      this.#message = { binary: frame.opcode === Opcode.Binary, pieces: [frame.payload] };
+    }
+    if (!frame.fin) return undefined;
+    const { binary, pieces } = this.#message;
+    this.#message = undefined;
+    const data = pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces);
+    // RFC 6455 §5.6: "the whole message MUST contain valid UTF-8".
+    if (!binary && !isValidUtf8(data)) return violation('a text message that is not valid UTF-8');
+    return { type: 'message', binary, data };
+  }
+}

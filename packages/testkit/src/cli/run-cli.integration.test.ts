@@ -1,0 +1,102 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import WebSocket, { WebSocketServer } from 'ws';
+import { startTestServer } from '../peer/start-test-server.js';
+import { runCli } from './run-cli.js';
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function temporaryDirectory(): Promise<string> {
+  const directory = await mkdtemp(path.join(tmpdir(), 'ws-testkit-'));
+  cleanups.push(() => rm(directory, { recursive: true, force: true }));
+  return directory;
+}
+
+function capture() {
+  const output = { stdout: '', stderr: '' };
+  return {
+    output,
+    io: { stdout: (text: string) => (output.stdout += text), stderr: (text: string) => (output.stderr += text), color: false },
+  };
+}
+
+function request(url: string, echo: boolean): Promise<string[]> {
+  return new Promise((resolve) => {
+    const messages: string[] = [];
+    const client = new WebSocket(url);
+    client.on('message', (data, isBinary) => (echo ? client.send(data, { binary: isBinary }) : messages.push(data.toString())));
+    client.on('error', () => undefined);
+    client.on('close', () => resolve(messages));
+  });
+}
+
+describe('ws-testkit', () => {
+  it('tests a server, prints a summary and writes JSON and HTML reports', async () => {
+    const wss = new WebSocketServer({ noServer: true });
+    wss.on('connection', (socket) => {
+      socket.on('message', (data, isBinary) => socket.send(data, { binary: isBinary }));
+      socket.on('error', () => undefined);
+    });
+    const server = await startTestServer((request, socket, head) =>
+      wss.handleUpgrade(request, socket, head, (client) => wss.emit('connection', client, request)),
+    );
+    cleanups.push(() => server.close());
+    const directory = await temporaryDirectory();
+    const { output, io } = capture();
+    const status = await runCli(['server', server.url, '--cases', '1.1.*,2.*', '--agent', 'ws', '--report-dir', 'out'], { ...io, cwd: directory });
+    expect(output.stderr).toBe('');
+    expect(status).toBe(0);
+    expect(output.stdout).toContain(' 1 Framing                  ........');
+    expect(output.stdout).toContain('19 cases: 19 pass, 0 non-strict, 0 informational, 0 fail');
+    const json = JSON.parse(await readFile(path.join(directory, 'out', 'index.json'), 'utf8'));
+    expect(json.cases).toHaveLength(19);
+    expect(json.agent).toBe('ws');
+    const html = await readFile(path.join(directory, 'out', 'index.html'), 'utf8');
+    expect(html).toContain('id="case-2.11"');
+  });
+
+  it('exits with 1 when a case fails', async () => {
+    const { output, io } = capture();
+    const status = await runCli(['server', 'ws://127.0.0.1:1', '--cases', '1.1.1', '--no-report'], io);
+    expect(status).toBe(1);
+    expect(output.stdout).toMatch(/1\.1\.1\s+fail\s+.*ECONNREFUSED/);
+  });
+
+  it('serves the Autobahn client protocol until a client asks for its reports', async () => {
+    const directory = await temporaryDirectory();
+    const { output, io } = capture();
+    const running = runCli(['client', '--port', '0', '--cases', '5.*', '--report-dir', directory, '--verbose', '--agent', 'ws-client'], {
+      ...io,
+      onListening: (url) => {
+        void (async () => {
+          const [count] = await request(`${url}/getCaseCount`, false);
+          for (let index = 1; index <= Number(count); index++) await request(`${url}/runCase?case=${index}&agent=ws`, true);
+          await request(`${url}/updateReports?agent=ws`, false);
+        })();
+      },
+    });
+    expect(await running).toBe(0);
+    expect(output.stdout).toMatch(/Serving 20 cases on ws:\/\/127\.0\.0\.1:\d+/);
+    expect(output.stdout).toMatch(/\[20\/20\] 5\.20 {5}pass/);
+    const json = JSON.parse(await readFile(path.join(directory, 'index.json'), 'utf8'));
+    expect(json).toMatchObject({ agent: 'ws-client', target: { kind: 'client' }, summary: { pass: 20, total: 20 } });
+  });
+
+  it('lists cases and explains its usage', async () => {
+    const { output, io } = capture();
+    expect(await runCli(['list', '--cases', '10.5.*'], io)).toBe(0);
+    expect(output.stdout.trim().split('\n')).toHaveLength(5);
+    expect(output.stdout).toContain('[server only]');
+    expect(await runCli(['--help'], io)).toBe(0);
+    expect(output.stdout).toContain('Usage:');
+    expect(await runCli(['server'], io)).toBe(2);
+    expect(await runCli(['frobnicate'], io)).toBe(2);
+    expect(await runCli(['list', '--bogus'], io)).toBe(2);
+    expect(output.stderr).toContain('Unknown command "frobnicate"');
+  });
+});

@@ -1,0 +1,7 @@
+export {
+  describeConformance,
+  describeClientConformance,
+  conformanceFailure,
+  type DescribeConformanceOptions,
+} from './describe-conformance.js';
+export { useTestServer } from './use-test-server.js';
