@@ -272,4 +272,27 @@ describe('Connection over a real socket, with the ws client as peer', () => {
     await expect.poll(() => messages).toEqual(['pipelined']);
     socket.destroy();
   });
+
+  it('closes with 1011 when a streamed message source fails', async () => {
+    const { url, accepted } = await harness();
+    const client = await open(url);
+    const connection = await accepted;
+    const clientClosed = new Promise<number>((resolve) => client.once('close', (code) => resolve(code)));
+    async function* failing() {
+      yield 'partial';
+      throw new Error('source broke');
+    }
+    await expect(connection.sendStream(failing())).rejects.toThrow('source broke');
+    expect(await clientClosed).toBe(1011);
+  });
+
+  it('sendAsync waits for the transport instead of dropping under the drop policy', async () => {
+    const { url, accepted } = await harness({ maxBufferedAmount: 1024, onBackpressure: 'drop' });
+    const client = await open(url);
+    const connection = await accepted;
+    let received = 0;
+    client.on('message', () => received++);
+    for (let index = 0; index < 20; index++) await connection.sendAsync(Buffer.alloc(256 * 1024));
+    await expect.poll(() => received, { timeout: 10_000 }).toBe(20);
+  });
 });

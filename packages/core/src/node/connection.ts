@@ -182,29 +182,37 @@ export class Connection extends EventEmitter<ConnectionEvents> {
 
   /**
    * Sends a message and resolves once the transport is not backed up; rejects with
-   * `ConnectionClosedError` if the connection closes first or was closed already.
+   * `ConnectionClosedError` if the connection closes first or was closed already. Past
+   * `maxBufferedAmount` it waits for the transport to drain instead of dropping the message:
+   * awaiting it is the backpressure.
    */
-  sendAsync(data: SendData, options?: SendOptions): Promise<void> {
-    const status = this.send(data, options);
-    if (status === SendStatus.Closed || status === SendStatus.Dropped) {
-      return Promise.reject(this.#closedError());
+  async sendAsync(data: SendData, options?: SendOptions): Promise<void> {
+    while (this.#canSend() && this.#socket.writableLength > this.#maxBufferedAmount && this.#onBackpressure !== BackpressurePolicy.Close) {
+      await this.#drained();
     }
-    if (status === SendStatus.Sent) return Promise.resolve();
-    return new Promise((resolve, reject) => this.#drainWaiters.push({ resolve, reject }));
+    const status = this.send(data, options);
+    if (status === SendStatus.Closed) throw this.#closedError();
+    if (status === SendStatus.Queued) await this.#drained();
   }
 
   /**
-   * Sends a message of unknown length, fragment by fragment, from an async iterable (a
-   * Readable, a generator). Control frames and other connections' work interleave between
-   * fragments; each fragment waits for the transport to drain first.
+   * Sends a message of unknown length from an async iterable (a Readable, a generator): each
+   * chunk leaves as a fragment as soon as it arrives, and an empty final fragment ends the
+   * message. Control frames and other work interleave between fragments. If the source fails,
+   * the connection is closed with 1011 (the message cannot be finished) and the error rethrown.
    */
   async sendStream(source: AsyncIterable<SendData>, options?: Omit<SendOptions, 'fin'>): Promise<void> {
-    let previous: Buffer | string | undefined;
-    for await (const chunk of source) {
-      if (previous !== undefined) await this.sendAsync(previous, { ...options, fin: false });
-      previous = typeof chunk === 'string' ? chunk : toBuffer(chunk);
+    try {
+      for await (const chunk of source) await this.sendAsync(chunk, { ...options, fin: false });
+    } catch (error) {
+      if (!(error instanceof ConnectionClosedError)) this.close(CloseCode.InternalError, 'Message source failed');
+      throw error;
     }
-    await this.sendAsync(previous ?? Buffer.alloc(0), { ...options, fin: true });
+    await this.sendAsync(Buffer.alloc(0), { ...options, fin: true });
+  }
+
+  #drained(): Promise<void> {
+    return new Promise((resolve, reject) => this.#drainWaiters.push({ resolve, reject }));
   }
 
   /** Sends a ping (at most 125 bytes of application data). */

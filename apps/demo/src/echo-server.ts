@@ -1,0 +1,69 @@
+import { pathToFileURL } from 'node:url';
+import { WebSocketServer } from '@ws/server';
+import { DemoLog, type LogWriter } from './demo-log.js';
+
+/**
+ * Conformance suites (Autobahn's 9.x cases) send messages of 16 MiB, which the server's safe
+ * default limit would refuse with 1009: right for an application, wrong for a conformance run.
+ */
+export const ECHO_SERVER_MAX_MESSAGE_SIZE = 64 * 1024 * 1024;
+
+export interface EchoServerOptions {
+  readonly host?: string;
+  /** Default 9001, the port Autobahn's fuzzing client configurations use. */
+  readonly port?: number;
+  /** One line per connection and per close. Default: nothing. */
+  readonly log?: LogWriter;
+}
+
+/**
+ * A bare echo server for conformance runs: every message goes back with its type, nothing else.
+ * The heartbeat is off, since a conformance suite expects no frame it did not ask for.
+ * Resolves once it listens.
+ */
+export async function startEchoServer(options: EchoServerOptions = {}): Promise<WebSocketServer> {
+  const log = new DemoLog(options.log ?? (() => {}));
+  const server = new WebSocketServer({
+    host: options.host ?? '127.0.0.1',
+    port: options.port ?? 9001,
+    maxMessageSize: ECHO_SERVER_MAX_MESSAGE_SIZE,
+    maxFrameSize: ECHO_SERVER_MAX_MESSAGE_SIZE,
+    maxBufferedAmount: ECHO_SERVER_MAX_MESSAGE_SIZE,
+    heartbeatInterval: 0,
+  });
+  server.on('connection', (connection, request) => {
+    const id = log.open(request.url ?? '/', `${connection.remoteAddress}:${connection.remotePort}`);
+    connection.on('message', (data, isBinary) => connection.send(data, { binary: isBinary }));
+    // A case that breaks the protocol fails the connection: that is the expected outcome, not a crash.
+    connection.on('error', () => {});
+    connection.on('close', (code, reason, wasClean) => log.close(id, code, reason, wasClean));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+  });
+  return server;
+}
+
+async function main(): Promise<void> {
+  const host = process.env.HOST ?? '127.0.0.1';
+  const port = Number(process.env.PORT ?? 9001);
+  const server = await startEchoServer({ host, port, log: (line) => console.log(line) });
+  const address = server.address();
+  const where = typeof address === 'object' && address !== null ? `${address.address}:${address.port}` : String(address);
+  console.log(`echo server on ws://${where} (messages up to ${ECHO_SERVER_MAX_MESSAGE_SIZE / 1024 / 1024} MiB)`);
+  const shutdown = (): void => {
+    console.log('shutting down');
+    void server.close({ code: 1001, reason: 'Server shutting down' }).then(() => process.exit(0));
+  };
+  process.once('SIGINT', shutdown);
+  process.once('SIGTERM', shutdown);
+}
+
+// Run as a script (`pnpm --filter demo echo`), not when imported by a test.
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().catch((error: unknown) => {
+    console.error(error);
+    process.exitCode = 1;
+  });
+}

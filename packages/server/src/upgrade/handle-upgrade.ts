@@ -1,0 +1,210 @@
+import type { IncomingMessage } from 'node:http';
+import {
+  buildAcceptResponse,
+  type ExtensionOffer,
+  HandshakeError,
+  type OutgoingHeaders,
+  selectSubprotocol,
+  validateUpgradeRequest,
+} from '@ws/core';
+import type { UpgradeRejection } from './reject-upgrade.js';
+
+/** What the handshake hooks are told about a request, beside the request itself. */
+export interface HandshakeInfo {
+  /** The Origin header, when sent (browsers always send it). */
+  readonly origin: string | undefined;
+  /** The subprotocols the client offered, in its order of preference. */
+  readonly protocols: readonly string[];
+  /** The extensions the client offered. */
+  readonly extensions: readonly ExtensionOffer[];
+  readonly remoteAddress: string | undefined;
+  /** The request target's path, without the query. */
+  readonly path: string;
+  /** The request target's query parameters. */
+  readonly searchParams: URLSearchParams;
+  /** Aborted when the handshake times out, the server closes or the client goes away. */
+  readonly signal: AbortSignal;
+}
+
+/**
+ * What `authenticate` decides: accept, with the per-connection `data` the connection handler
+ * receives (and extra response headers, e.g. Set-Cookie), or reject with an HTTP status
+ * (default 401), headers and a plain-text body.
+ */
+export type AuthenticateResult<Data> =
+  | { readonly accept: true; readonly data: Data; readonly headers?: OutgoingHeaders }
+  | {
+      readonly accept: false;
+      readonly status?: number;
+      readonly headers?: OutgoingHeaders;
+      readonly body?: string;
+    };
+
+export type Authenticate<Data> = (
+  request: IncomingMessage,
+  info: HandshakeInfo,
+) => AuthenticateResult<Data> | Promise<AuthenticateResult<Data>>;
+
+/** Which origins may connect: a list (compared case-insensitively) or a predicate. */
+export type OriginPolicy = readonly string[] | ((origin: string | undefined, request: IncomingMessage) => boolean);
+
+/** The handshake rules of one server (see `WebSocketServerOptions` for each). */
+export interface UpgradePolicy<Data> {
+  readonly path: string | undefined;
+  readonly allowedOrigins: OriginPolicy | undefined;
+  readonly protocols: readonly string[] | undefined;
+  readonly selectProtocol: ((offered: readonly string[], request: IncomingMessage) => string | undefined) | undefined;
+  readonly authenticate: Authenticate<Data> | undefined;
+  readonly headers: OutgoingHeaders | ((request: IncomingMessage, info: HandshakeInfo) => OutgoingHeaders | undefined) | undefined;
+}
+
+export type UpgradeOutcome<Data> =
+  | { readonly accepted: true; readonly response: string; readonly protocol: string; readonly data: Data }
+  | { readonly accepted: false; readonly error: HandshakeError; readonly rejection: UpgradeRejection };
+
+/** The path of a request target (`/chat?room=1` → `/chat`). */
+export function pathOf(url: string | undefined): string {
+  const target = url ?? '/';
+  const query = target.indexOf('?');
+  return query === -1 ? target : target.slice(0, query);
+}
+
+function refuse<Data>(error: HandshakeError, body?: string): UpgradeOutcome<Data> {
+  const headers = Object.keys(error.headers).length > 0 ? error.headers : undefined;
+  return { accepted: false, error, rejection: { status: error.status, headers, body: body ?? error.message } };
+}
+
+/** A hook of ours threw or returned something unusable: the server's fault, 500. */
+function internalError<Data>(message: string, cause: unknown): UpgradeOutcome<Data> {
+  const error = new HandshakeError('WS_ERR_HANDSHAKE_REJECTED', message, { status: 500, cause });
+  return { accepted: false, error, rejection: { status: 500 } };
+}
+
+function originAllowed(policy: OriginPolicy, origin: string | undefined, request: IncomingMessage): boolean {
+  if (typeof policy === 'function') return policy(origin, request);
+  if (origin === undefined) return false;
+  // RFC 6454 §6.2 serializes an origin in lower case; compare as such.
+  const lowered = origin.toLowerCase();
+  return policy.some((allowed) => allowed.toLowerCase() === lowered);
+}
+
+/**
+ * Decides an opening handshake (RFC 6455 §4.2): route, validate, check the origin, pick the
+ * subprotocol, run `authenticate`, and build the 101 response or the error response. It writes
+ * nothing: the server writes the outcome, so a handshake that timed out meanwhile is answered
+ * once, with 408.
+ */
+export async function negotiateUpgrade<Data>(
+  request: IncomingMessage,
+  policy: UpgradePolicy<Data>,
+  context: { readonly remoteAddress: string | undefined; readonly signal: AbortSignal },
+): Promise<UpgradeOutcome<Data>> {
+  const path = pathOf(request.url);
+  if (policy.path !== undefined && path !== policy.path) {
+    return refuse(new HandshakeError('WS_ERR_HANDSHAKE_PATH', `No WebSocket endpoint at ${path}`));
+  }
+
+  let validated;
+  try {
+    validated = validateUpgradeRequest({
+      method: request.method ?? '',
+      httpVersion: request.httpVersion,
+      headers: request.headers,
+    });
+  } catch (error) {
+    if (error instanceof HandshakeError) return refuse(error);
+    throw error;
+  }
+
+  // RFC 6455 §4.1 describes the handshake as a GET request without a body, and Node hands
+  // whatever follows the head over as `head`, where a body would be read as WebSocket frames.
+  // Refusing it is the one unambiguous outcome.
+  const contentLength = request.headers['content-length'];
+  if (request.headers['transfer-encoding'] !== undefined || (contentLength !== undefined && contentLength !== '0')) {
+    return refuse(new HandshakeError('WS_ERR_HANDSHAKE_HEADER', 'An upgrade request must not have a body'));
+  }
+
+  const { origin } = validated;
+  // RFC 6455 §10.2: "servers that are not intended to process input from any web page but only
+  // for certain sites SHOULD verify the |Origin| field is an origin they expect. If the origin
+  // indicated is unacceptable to the server, then it SHOULD respond to the WebSocket handshake
+  // with a reply containing HTTP 403 Forbidden status code."
+  if (policy.allowedOrigins !== undefined) {
+    let allowed: boolean;
+    try {
+      allowed = originAllowed(policy.allowedOrigins, origin, request);
+    } catch (error) {
+      return internalError('allowedOrigins threw', error);
+    }
+    if (!allowed) {
+      return refuse(new HandshakeError('WS_ERR_HANDSHAKE_ORIGIN', `Origin ${origin ?? '(none)'} is not allowed`));
+    }
+  }
+
+  const info: HandshakeInfo = {
+    origin,
+    protocols: validated.protocols,
+    extensions: validated.extensions,
+    remoteAddress: context.remoteAddress,
+    path,
+    searchParams: new URLSearchParams(request.url?.slice(path.length + 1) ?? ''),
+    signal: context.signal,
+  };
+
+  let protocol: string | undefined;
+  try {
+    protocol =
+      policy.selectProtocol !== undefined
+        ? policy.selectProtocol(validated.protocols, request)
+        : selectSubprotocol(validated.protocols, policy.protocols ?? []);
+  } catch (error) {
+    return internalError('selectProtocol threw', error);
+  }
+  // RFC 6455 §4.2.2: the subprotocol "MUST be derived from the client's handshake".
+  if (protocol !== undefined && !validated.protocols.includes(protocol)) {
+    return internalError(`selectProtocol chose ${JSON.stringify(protocol)}, which the client did not offer`, undefined);
+  }
+
+  let data: Data = undefined as Data;
+  let authenticatedHeaders: OutgoingHeaders | undefined;
+  if (policy.authenticate !== undefined) {
+    let result: AuthenticateResult<Data>;
+    try {
+      result = await policy.authenticate(request, info);
+    } catch (error) {
+      return internalError('authenticate threw', error);
+    }
+    if (result.accept !== true) {
+      const error = new HandshakeError('WS_ERR_HANDSHAKE_REJECTED', 'authenticate rejected the request', {
+        status: result.status ?? 401,
+        headers: result.headers === undefined ? undefined : flatten(result.headers),
+      });
+      return { accepted: false, error, rejection: { status: error.status, headers: result.headers, body: result.body } };
+    }
+    data = result.data;
+    authenticatedHeaders = result.headers;
+  }
+
+  let extraHeaders: OutgoingHeaders | undefined;
+  try {
+    extraHeaders = typeof policy.headers === 'function' ? policy.headers(request, info) : policy.headers;
+  } catch (error) {
+    return internalError('headers threw', error);
+  }
+  const headers =
+    authenticatedHeaders === undefined ? extraHeaders : { ...extraHeaders, ...authenticatedHeaders };
+
+  let response: string;
+  try {
+    response = buildAcceptResponse({ key: validated.key, protocol, headers });
+  } catch (error) {
+    return internalError(`The 101 response cannot be written: ${(error as Error).message}`, error);
+  }
+  return { accepted: true, response, protocol: protocol ?? '', data };
+}
+
+function flatten(headers: OutgoingHeaders): Record<string, string> {
+  const flat: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) flat[name] = typeof value === 'string' ? value : value.join(', ');
+  return flat;
+}

@@ -1,0 +1,80 @@
+import type { IncomingMessage, Server as HttpServer } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
+import type { Duplex } from 'node:stream';
+import { InvalidStateError } from '@ws/core';
+import { pathOf } from './handle-upgrade.js';
+import { rejectUpgrade } from './reject-upgrade.js';
+
+export type UpgradeListener = (request: IncomingMessage, socket: Duplex, head: Buffer) => void;
+
+/** Routes without a path take every path no other route claims. */
+const ANY_PATH = Symbol('any path');
+
+/**
+ * One `'upgrade'` listener per HTTP server, shared by every WebSocketServer attached to it, so
+ * that several servers on one port each get their own path: a request goes to the server of
+ * its path. A path nobody claims is answered 404, unless the application has its own
+ * `'upgrade'` listener on the HTTP server, which then gets it (e.g. a dev server's own socket).
+ */
+class UpgradeRouter {
+  readonly #server: HttpServer | HttpsServer;
+  readonly #routes = new Map<string | typeof ANY_PATH, UpgradeListener>();
+
+  constructor(server: HttpServer | HttpsServer) {
+    this.#server = server;
+  }
+
+  get isEmpty(): boolean {
+    return this.#routes.size === 0;
+  }
+
+  add(path: string | undefined, listener: UpgradeListener): void {
+    const key = path ?? ANY_PATH;
+    if (this.#routes.has(key)) {
+      throw new InvalidStateError(
+        path === undefined
+          ? 'Another WebSocketServer without a path is attached to this HTTP server'
+          : `Another WebSocketServer is attached to this HTTP server at ${path}`,
+        'path',
+      );
+    }
+    if (this.#routes.size === 0) this.#server.on('upgrade', this.#onUpgrade);
+    this.#routes.set(key, listener);
+  }
+
+  delete(path: string | undefined): void {
+    this.#routes.delete(path ?? ANY_PATH);
+    if (this.#routes.size === 0) this.#server.off('upgrade', this.#onUpgrade);
+  }
+
+  readonly #onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    const listener = this.#routes.get(pathOf(request.url)) ?? this.#routes.get(ANY_PATH);
+    if (listener !== undefined) {
+      listener(request, socket, head);
+      return;
+    }
+    if (this.#server.listenerCount('upgrade') > 1) return;
+    rejectUpgrade(socket, { status: 404 });
+  };
+}
+
+const routers = new WeakMap<HttpServer | HttpsServer, UpgradeRouter>();
+
+/** Routes `server`'s upgrade requests for `path` (every unclaimed path when undefined); returns the detach function. */
+export function attachUpgradeListener(
+  server: HttpServer | HttpsServer,
+  path: string | undefined,
+  listener: UpgradeListener,
+): () => void {
+  let router = routers.get(server);
+  if (router === undefined) {
+    router = new UpgradeRouter(server);
+    routers.set(server, router);
+  }
+  router.add(path, listener);
+  const attached = router;
+  return () => {
+    attached.delete(path);
+    if (attached.isEmpty) routers.delete(server);
+  };
+}
