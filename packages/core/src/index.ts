@@ -77,3 +77,26 @@ export {
   type OfferedHandshake,
   type AcceptedHandshake,
 } from './handshake/client-handshake.js';
+
+export {
+  PerMessageDeflate,
+  compressMessage,
+  DEFAULT_DEFLATE_THRESHOLD,
+  DEFAULT_DEFLATE_LEVEL,
+  DEFAULT_DEFLATE_MEM_LEVEL,
+  MIN_DEFLATE_WINDOW_BITS,
+  MAX_DEFLATE_WINDOW_BITS,
+  type DeflateSettings,
+  type PerMessageDeflateParameters,
+} from './extensions/permessage-deflate.js';
+export {
+  PERMESSAGE_DEFLATE,
+  acceptPerMessageDeflate,
+  offerPerMessageDeflate,
+  acceptPerMessageDeflateResponse,
+  type PerMessageDeflateOptions,
+  type PerMessageDeflateServerOptions,
+  type PerMessageDeflateClientOptions,
+  type PerMessageDeflateAcceptance,
+} from './extensions/permessage-deflate-negotiation.js';
+export type { ExtensionOffersParseOptions } from './handshake/header-tokens.js';

@@ -202,6 +202,17 @@ describe('parseExtensionOffers', () => {
     expect(parseExtensionOffers('x; a=1, x; a=2')).toHaveLength(2);
   });
 
+  it('with markRepeatedParams, records a repeated parameter and keeps its first value', () => {
+    const options = { markRepeatedParams: true };
+    expect(parseExtensionOffers('x; a=1; b; a=2; a, y; a', 'Sec-WebSocket-Extensions', options)).toEqual([
+      { name: 'x', params: new Map<string, string | true>([['a', '1'], ['b', true]]), repeatedParams: ['a', 'a'] },
+      offer('y', [['a', true]]),
+    ]);
+    expect(parseExtensionOffers('x; a', 'Sec-WebSocket-Extensions', options)[0]).not.toHaveProperty('repeatedParams');
+    // Malformed values are still refused.
+    expectHeaderError(() => parseExtensionOffers('x; a; a=', 'Sec-WebSocket-Extensions', options));
+  });
+
   it('names the field in the error', () => {
     const error = expectHeaderError(() => parseExtensionOffers('x;'));
     expect(error.message).toContain('Sec-WebSocket-Extensions');

@@ -20,6 +20,23 @@ export interface ExtensionOffer {
   name: string;
   /** Parameters in the order received; a parameter without a value maps to `true`. */
   params: Map<string, string | true>;
+  /**
+   * Names of parameters that appeared more than once in this offer, once per extra appearance
+   * (`params` keeps the first value). Only set by `parseExtensionOffers` with `markRepeatedParams`, as a server parses a
+   * request: such an offer is to be declined, not the handshake failed.
+   */
+  repeatedParams?: string[];
+}
+
+export interface ExtensionOffersParseOptions {
+  /**
+   * Record a parameter repeated in one offer in `repeatedParams` instead of throwing. RFC 7692
+   * §7: "A server MUST decline an extension negotiation offer for this extension if ... The
+   * negotiation offer contains multiple extension parameters with the same name": the offer is
+   * declined and the handshake goes on without it. A client receiving such a response "MUST
+   * _Fail the WebSocket Connection_", so the default (false) throws.
+   */
+  markRepeatedParams?: boolean;
 }
 
 const TAB = 0x09;
@@ -177,11 +194,17 @@ function scanQuotedToken(value: string, index: number, fieldName: string): { tex
  *
  * RFC 6455 §9.1 uses RFC 2616's "implied *LWS" rule, so OWS is allowed around ",", ";" and "=".
  * Empty list elements are skipped (RFC 7230 §7); quoted values are unescaped. A parameter that
- * appears twice in one offer is an error: no extension can tell which one was meant (RFC 7692 §7
+ * appears twice in one offer is an error, as no extension can tell which one was meant, unless
+ * `options.markRepeatedParams` asks to record it in the offer's `repeatedParams` (RFC 7692 §7
  * lists "multiple extension parameters with the same name" among the offers a server MUST
- * decline). Throws `HandshakeError` `WS_ERR_HANDSHAKE_HEADER` on any violation.
+ * decline, which is not a reason to fail the handshake). Throws `HandshakeError`
+ * `WS_ERR_HANDSHAKE_HEADER` on any violation.
  */
-export function parseExtensionOffers(value: string, fieldName = 'Sec-WebSocket-Extensions'): ExtensionOffer[] {
+export function parseExtensionOffers(
+  value: string,
+  fieldName = 'Sec-WebSocket-Extensions',
+  options: ExtensionOffersParseOptions = {},
+): ExtensionOffer[] {
   const offers: ExtensionOffer[] = [];
   let index = 0;
   while (true) {
@@ -219,6 +242,10 @@ export function parseExtensionOffers(value: string, fieldName = 'Sec-WebSocket-E
         index = skipWhitespace(value, index);
       }
       if (offer.params.has(paramName)) {
+        if (options.markRepeatedParams === true) {
+          (offer.repeatedParams ??= []).push(paramName);
+          continue;
+        }
         throw new HandshakeError(
           'WS_ERR_HANDSHAKE_HEADER',
           `Invalid ${fieldName} header: parameter "${paramName}" repeated in one "${offer.name}" offer`,

@@ -242,11 +242,28 @@ describe('validateUpgradeRequest', () => {
   describe('Sec-WebSocket-Extensions', () => {
     it.each([
       ['a bad parameter', 'permessage-deflate; ='],
-      ['a repeated parameter', 'permessage-deflate; client_max_window_bits; client_max_window_bits'],
       ['a quoted non-token', 'x; a="1 2"'],
       ['64 KiB of "a;"', 'a;'.repeat(32 * 1024)],
     ])('answers %s with 400', (_description, extensions) => {
       expectRejected(request({ 'sec-websocket-extensions': extensions }), 'WS_ERR_HANDSHAKE_HEADER', 400);
+    });
+
+    it('records a parameter repeated in one offer instead of refusing the request (RFC 7692 §7: the offer is declined)', () => {
+      const result = validateUpgradeRequest(
+        request({
+          'sec-websocket-extensions':
+            'permessage-deflate; client_max_window_bits=10; client_max_window_bits, permessage-deflate',
+        }),
+      );
+      expect(result.extensions).toEqual([
+        {
+          name: 'permessage-deflate',
+          params: new Map([['client_max_window_bits', '10']]),
+          repeatedParams: ['client_max_window_bits'],
+        },
+        { name: 'permessage-deflate', params: new Map() },
+      ]);
+      expect(result.extensions[1]).not.toHaveProperty('repeatedParams');
     });
   });
 

@@ -61,6 +61,10 @@ function parseListHeader<T>(
   }
 }
 
+function parseMarkingRepeatedParams(value: string, fieldName: string): ExtensionOffer[] {
+  return parseExtensionOffers(value, fieldName, { markRepeatedParams: true });
+}
+
 /**
  * Checks an opening handshake request (RFC 6455 §4.2.1) and returns what it asks for. Throws a
  * `HandshakeError` whose `status` (and `headers`) the server answers with, e.g. through
@@ -174,11 +178,14 @@ export function validateUpgradeRequest(request: UpgradeRequest): ValidatedUpgrad
 
   // RFC 6455 §11.3.2: Sec-WebSocket-Extensions "MAY appear multiple times in an HTTP request
   // (which is logically the same as a single |Sec-WebSocket-Extensions| header field that
-  // contains all values."
+  // contains all values." A parameter repeated in one offer is recorded, not refused: RFC 7692
+  // §7 has the server decline that offer ("A server MUST decline an extension negotiation offer
+  // for this extension if ... The negotiation offer contains multiple extension parameters with
+  // the same name"), and the connection then proceeds without it.
   const extensions = parseListHeader(
     headers,
     'sec-websocket-extensions',
-    parseExtensionOffers,
+    parseMarkingRepeatedParams,
     'Sec-WebSocket-Extensions',
     'WS_ERR_HANDSHAKE_HEADER',
   );

@@ -116,16 +116,19 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     const socket = this.#socket;
     if ('setNoDelay' in socket && typeof socket.setNoDelay === 'function') socket.setNoDelay(true);
     if ('setTimeout' in socket && typeof socket.setTimeout === 'function') socket.setTimeout(0);
-    socket.on('data', this.#onData);
-    socket.on('end', this.#onEnd);
-    socket.on('close', this.#onClose);
-    socket.on('error', this.#onError);
-    socket.on('drain', this.#onDrain);
+    // The listeners are shared by every connection (they find theirs through the socket), so
+    // an idle connection costs no closures.
+    (socket as unknown as SocketWithConnection)[kConnection] = this;
+    socket.on('data', Connection.#onSocketData);
+    socket.on('end', Connection.#onSocketEnd);
+    socket.on('close', Connection.#onSocketClose);
+    socket.on('error', ignoreTransportError);
+    socket.on('drain', Connection.#onSocketDrain);
     if (socket.destroyed) {
-      queueMicrotask(this.#onClose);
+      queueMicrotask(() => this.#closed());
       return;
     }
-    if (head !== undefined && head.length > 0) this.#onData(head);
+    if (head !== undefined && head.length > 0) this.#receive(head);
   }
 
   get readyState(): ConnectionState {
@@ -312,39 +315,45 @@ export class Connection extends EventEmitter<ConnectionEvents> {
 
   // ---- The pump ----------------------------------------------------------------------------
 
-  readonly #onData = (chunk: Buffer): void => {
+  static #onSocketData(this: Duplex, chunk: Buffer): void {
+    connectionOf(this).#receive(chunk);
+  }
+
+  static #onSocketEnd(this: Duplex): void {
+    const connection = connectionOf(this);
+    connection.#protocol.receiveEof();
+    connection.#pump();
+  }
+
+  static #onSocketDrain(this: Duplex): void {
+    const connection = connectionOf(this);
+    connection.#protocol.outputDrained();
+    const waiters = connection.#drainWaiters;
+    connection.#drainWaiters = [];
+    for (const waiter of waiters) waiter.resolve();
+    connection.emit('drain');
+  }
+
+  static #onSocketClose(this: Duplex): void {
+    connectionOf(this).#closed();
+  }
+
+  #receive(chunk: Buffer): void {
     this.#protocol.receiveData(chunk);
     this.#pump();
-  };
+  }
 
-  readonly #onEnd = (): void => {
-    this.#protocol.receiveEof();
-    this.#pump();
-  };
-
-  readonly #onError = (): void => {
-    // A transport error (a reset, a TLS failure) ends in 'close'; the close code says 1006.
-  };
-
-  readonly #onDrain = (): void => {
-    this.#protocol.outputDrained();
-    const waiters = this.#drainWaiters;
-    this.#drainWaiters = [];
-    for (const waiter of waiters) waiter.resolve();
-    this.emit('drain');
-  };
-
-  readonly #onClose = (): void => {
+  #closed(): void {
     if (this.#readyState === ConnectionState.Closed) return;
     this.#protocol.receiveEof();
     this.#protocol.dataToSend();
     this.#readyState = ConnectionState.Closed;
     if (this.#closeTimer !== undefined) clearTimeout(this.#closeTimer);
     const socket = this.#socket;
-    socket.off('data', this.#onData);
-    socket.off('end', this.#onEnd);
-    socket.off('drain', this.#onDrain);
-    socket.off('close', this.#onClose);
+    socket.off('data', Connection.#onSocketData);
+    socket.off('end', Connection.#onSocketEnd);
+    socket.off('drain', Connection.#onSocketDrain);
+    socket.off('close', Connection.#onSocketClose);
     // The 'error' listener stays: a late transport error must not find the socket without one.
     const error = this.#closedError();
     const waiters = this.#drainWaiters;
@@ -353,7 +362,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     // Whatever events the last pump produced (a final message before EOF) go first.
     this.#deliver(this.#protocol.eventsReceived());
     this.emit('close', error.closeCode, error.reason, error.wasClean);
-  };
+  }
 
   #pump(): void {
     const protocol = this.#protocol;
@@ -371,7 +380,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       this.#delivering = false;
       this.#flushUnlessDelivering();
     }
-    if (protocol.closeEchoPending) setImmediate(this.#sendCloseEcho);
+    if (protocol.closeEchoPending) setImmediate(Connection.#sendCloseEcho, this);
   }
 
   /**
@@ -379,10 +388,10 @@ export class Connection extends EventEmitter<ConnectionEvents> {
    * with it were delivered: listeners and promise-based consumers (async iterators) alike have
    * answered the messages that preceded the close by then.
    */
-  readonly #sendCloseEcho = (): void => {
-    this.#protocol.sendCloseEcho();
-    this.#flushUnlessDelivering();
-  };
+  static #sendCloseEcho(connection: Connection): void {
+    connection.#protocol.sendCloseEcho();
+    connection.#flushUnlessDelivering();
+  }
 
   #deliver(events: readonly ProtocolEvent[]): void {
     for (const event of events) {
@@ -451,6 +460,19 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     return error;
   }
 }
+
+const kConnection = Symbol('ws.connection');
+
+interface SocketWithConnection {
+  [kConnection]: Connection;
+}
+
+function connectionOf(socket: Duplex): Connection {
+  return (socket as unknown as SocketWithConnection)[kConnection];
+}
+
+/** A transport error (a reset, a TLS failure) ends in 'close'; the close code then says 1006. */
+function ignoreTransportError(): void {}
 
 function toBuffer(data: Exclude<SendData, string>): Buffer {
   if (Buffer.isBuffer(data)) return data;

@@ -90,6 +90,8 @@ export class Protocol {
   #messageInProgress = false;
   #messageExtension: Extension | undefined;
   #messageCharge = 0;
+  /** Bytes an extension has decoded for the current message: its budget, in either receive mode. */
+  #messageDecodedLength = 0;
   #messageStarted = false;
 
   // The message being sent.
@@ -195,6 +197,8 @@ export class Protocol {
     // close ours too (the server, being the one that closes TCP first, may have already).
     if (!this.#eofSent) this.#sendEof();
     this.#state = ConnectionState.Closed;
+    // The transport is gone: extensions release what they hold (zlib engines).
+    for (const extension of this.#extensions) extension.dispose();
   }
 
   // ---- Output ------------------------------------------------------------------------------
@@ -384,6 +388,7 @@ export class Protocol {
     this.#messageInProgress = true;
     this.#messageStarted = true;
     this.#messageCharge = 0;
+    this.#messageDecodedLength = 0;
     this.#messageExtension = undefined;
     if (rsv !== 0) {
       for (const extension of this.#extensions) {
@@ -399,10 +404,15 @@ export class Protocol {
     const messageEnd = frameComplete && this.#decoder.fin;
     let data: Buffer = piece;
     if (this.#messageExtension !== undefined) {
-      const budget = this.#maxMessageSize - this.#assembler.byteLength;
+      const budget = this.#maxMessageSize - this.#messageDecodedLength;
       const decoded = this.#messageExtension.decode(piece, messageEnd, budget);
       if (decoded instanceof ProtocolError) return this.#failWith(decoded);
       data = toBuffer(decoded);
+      this.#messageDecodedLength += data.length;
+      // An extension must honour its budget; this check keeps a faulty one from lifting the cap.
+      if (this.#messageDecodedLength > this.#maxMessageSize) {
+        return this.#fail('WS_ERR_MESSAGE_TOO_BIG', `Decoded message exceeds maxMessageSize ${this.#maxMessageSize}`);
+      }
     }
 
     const isText = this.#messageOpcode === Opcode.Text;
@@ -435,9 +445,6 @@ export class Protocol {
     } else if (messageEnd && this.#assembler.isEmpty) {
       this.#events.push({ type: 'message', data, isBinary: !isText });
     } else {
-      if (this.#messageExtension !== undefined && this.#assembler.byteLength + data.length > this.#maxMessageSize) {
-        return this.#fail('WS_ERR_MESSAGE_TOO_BIG', `Decoded message exceeds maxMessageSize ${this.#maxMessageSize}`);
-      }
       this.#assembler.append(data);
       if (messageEnd) this.#events.push({ type: 'message', data: this.#assembler.take(), isBinary: !isText });
     }
