@@ -2,8 +2,9 @@ import { Buffer } from 'node:buffer';
 import type { AddressInfo } from 'node:net';
 import { type ClientConnection, connect } from '@ws/client';
 import type { WebSocketServer } from '@ws/server';
+import { runConformance } from '@ws/testkit';
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import { ECHO_SERVER_MAX_MESSAGE_SIZE, startEchoServer } from './echo-server.js';
+import { ECHO_SERVER_MAX_MESSAGE_SIZE, parseEchoServerArguments, startEchoServer } from './echo-server.js';
 
 let server: WebSocketServer;
 let url: string;
@@ -49,4 +50,27 @@ it("accepts messages past the server's 16 MiB default, as conformance suites sen
   const echoed = (await client.messages().next()).value as Buffer;
   expect(echoed.length).toBe(payload.length);
   expect(echoed.equals(payload)).toBe(true);
+});
+
+it('leaves compression off by default', async () => {
+  const client = await open({ perMessageDeflate: true });
+  expect(client.extensions).toBe('');
+});
+
+it('with --deflate, negotiates permessage-deflate and passes the compression cases', { timeout: 60_000 }, async () => {
+  expect(parseEchoServerArguments([])).toEqual({ perMessageDeflate: false });
+  expect(parseEchoServerArguments(['--deflate'])).toEqual({ perMessageDeflate: true });
+  expect(() => parseEchoServerArguments(['--deflat'])).toThrow();
+  const compressing = await startEchoServer({ port: 0, ...parseEchoServerArguments(['--deflate']) });
+  try {
+    const target = `ws://127.0.0.1:${(compressing.address() as AddressInfo).port}/`;
+    const client = await connect(target, { perMessageDeflate: true });
+    clients.push(client);
+    expect(client.extensions).toBe('permessage-deflate; server_no_context_takeover; client_max_window_bits=15');
+    const report = await runConformance({ target, cases: '12.1.*,13.*.10' });
+    expect(report.summary).toMatchObject({ total: 20, pass: 20 });
+  } finally {
+    for (const client of clients.splice(0)) client.terminate();
+    await compressing.close();
+  }
 });

@@ -1,5 +1,6 @@
 import { pathToFileURL } from 'node:url';
-import { WebSocketServer } from '@ws/server';
+import { parseArgs } from 'node:util';
+import { type PerMessageDeflateServerOptions, WebSocketServer } from '@ws/server';
 import { DemoLog, type LogWriter } from './demo-log.js';
 
 /**
@@ -14,6 +15,11 @@ export interface EchoServerOptions {
   readonly port?: number;
   /** One line per connection and per close. Default: nothing. */
   readonly log?: LogWriter;
+  /**
+   * permessage-deflate, for conformance sections 12 and 13 (Autobahn's compression cases).
+   * Default off, as the server's own default.
+   */
+  readonly perMessageDeflate?: boolean | PerMessageDeflateServerOptions;
 }
 
 /**
@@ -30,6 +36,7 @@ export async function startEchoServer(options: EchoServerOptions = {}): Promise<
     maxFrameSize: ECHO_SERVER_MAX_MESSAGE_SIZE,
     maxBufferedAmount: ECHO_SERVER_MAX_MESSAGE_SIZE,
     heartbeatInterval: 0,
+    perMessageDeflate: options.perMessageDeflate ?? false,
   });
   server.on('connection', (connection, request) => {
     const id = log.open(request.url ?? '/', `${connection.remoteAddress}:${connection.remotePort}`);
@@ -45,13 +52,21 @@ export async function startEchoServer(options: EchoServerOptions = {}): Promise<
   return server;
 }
 
+/** The command line: `--deflate` turns permessage-deflate on. Throws on anything else. */
+export function parseEchoServerArguments(args: readonly string[]): Pick<EchoServerOptions, 'perMessageDeflate'> {
+  const { values } = parseArgs({ args: [...args], options: { deflate: { type: 'boolean', default: false } }, strict: true });
+  return { perMessageDeflate: values.deflate === true };
+}
+
 async function main(): Promise<void> {
   const host = process.env.HOST ?? '127.0.0.1';
   const port = Number(process.env.PORT ?? 9001);
-  const server = await startEchoServer({ host, port, log: (line) => console.log(line) });
+  const { perMessageDeflate } = parseEchoServerArguments(process.argv.slice(2));
+  const server = await startEchoServer({ host, port, perMessageDeflate, log: (line) => console.log(line) });
   const address = server.address();
   const where = typeof address === 'object' && address !== null ? `${address.address}:${address.port}` : String(address);
-  console.log(`echo server on ws://${where} (messages up to ${ECHO_SERVER_MAX_MESSAGE_SIZE / 1024 / 1024} MiB)`);
+  const compression = perMessageDeflate === true ? ', permessage-deflate on' : '';
+  console.log(`echo server on ws://${where} (messages up to ${ECHO_SERVER_MAX_MESSAGE_SIZE / 1024 / 1024} MiB${compression})`);
   const shutdown = (): void => {
     console.log('shutting down');
     void server.close({ code: 1001, reason: 'Server shutting down' }).then(() => process.exit(0));

@@ -102,6 +102,8 @@ export class ClientConnection extends EventEmitter<ClientConnectionEvents> imple
       maxPendingPongs: options.maxPendingPongs,
       // The application may still answer the messages that came before the server's close.
       deferCloseEcho: true,
+      // Negotiated in the handshake (permessage-deflate); the protocol disposes them when the transport is gone.
+      extensions: handshake.negotiatedExtensions,
     });
     this.#connection = new Connection(handshake.socket, protocol, {
       closeTimeout: options.closeTimeout,

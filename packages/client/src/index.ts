@@ -31,5 +31,6 @@ export {
   HandshakeError,
   InvalidStateError,
   ProtocolError,
+  type PerMessageDeflateClientOptions,
 } from '@ws/core';
 export { BackpressurePolicy, SendStatus, type SendData, type SendOptions } from '@ws/core/node';

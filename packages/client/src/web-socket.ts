@@ -231,6 +231,7 @@ export class WebSocket extends EventTarget {
       const handshake = await performHandshake(this.#target, { ...options, protocols, signal: this.#abort.signal });
       if (this.#readyState !== ConnectionState.Connecting) {
         handshake.socket.destroy();
+        for (const extension of handshake.negotiatedExtensions) extension.dispose();
         this.#failure = new DOMException('The connection was closed before it opened', 'AbortError');
         this.#onClose(CloseCode.Abnormal, '', false);
         return;

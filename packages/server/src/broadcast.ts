@@ -1,6 +1,13 @@
 import { Buffer } from 'node:buffer';
-import { encodeFrame, InvalidStateError, Opcode } from '@ws/core';
-import { type SendData, SendStatus } from '@ws/core/node';
+import {
+  compressMessage,
+  type DeflateSettings,
+  encodeFrame,
+  InvalidStateError,
+  Opcode,
+  type PerMessageDeflate,
+} from '@ws/core';
+import { type SendData, type SendOptions, SendStatus } from '@ws/core/node';
 
 export interface EncodeMessageOptions {
   /** Send as binary. Default: true for bytes, false for strings. */
@@ -12,8 +19,8 @@ export interface EncodeMessageOptions {
 /**
  * Encodes a message once as complete server frames (unmasked, RFC 6455 §5.1), one buffer per
  * fragment, ready to be written to any number of connections. The frames carry no extension
- * bits: a broadcast is never compressed, which a peer that negotiated permessage-deflate
- * accepts (RFC 7692 §6: a message without RSV1 is not compressed).
+ * bits, which a peer that negotiated permessage-deflate accepts (RFC 7692 §6: a message without
+ * RSV1 is not compressed); `BroadcastMessage` adds compressed frames where they apply.
  */
 export function encodeMessage(data: SendData, options: EncodeMessageOptions = {}): Buffer[] {
   const isBinary = options.binary ?? typeof data !== 'string';
@@ -44,24 +51,104 @@ export interface BroadcastResult {
   readonly closed: number;
 }
 
-/** The recipient side of a broadcast: anything that writes pre-encoded frames. */
+/** The recipient side of a broadcast: anything that writes pre-encoded frames or sends a message itself. */
 export interface FrameSink {
   sendFrames(frames: readonly Buffer[]): SendStatus;
+  send(data: Buffer, options: SendOptions): SendStatus;
 }
 
 /**
- * Writes the same encoded frames to every recipient: the message is framed once whatever the
- * number of recipients, and each socket gets the same buffers (no copy per connection).
+ * One broadcast message, encoded once per form its recipients need and only when one needs it:
+ * plain frames, and compressed frames per set of deflate settings.
  */
-export function writeToAll<Recipient extends FrameSink>(
+export class BroadcastMessage {
+  readonly payload: Buffer;
+  readonly isBinary: boolean;
+  readonly #fragmentSize: number;
+  #plain: Buffer[] | undefined;
+  readonly #compressed = new Map<string, Buffer[]>();
+
+  constructor(data: SendData, options: EncodeMessageOptions = {}) {
+    this.isBinary = options.binary ?? typeof data !== 'string';
+    this.payload = typeof data === 'string' ? Buffer.from(data, 'utf8') : toBuffer(data);
+    this.#fragmentSize = options.fragmentSize ?? Infinity;
+    if (!(this.#fragmentSize > 0)) throw new InvalidStateError('fragmentSize must be positive', 'fragmentSize');
+  }
+
+  /** The uncompressed frames, the same buffers for every recipient. */
+  get plainFrames(): readonly Buffer[] {
+    this.#plain ??= encodeMessage(this.payload, { binary: this.isBinary, fragmentSize: this.#fragmentSize });
+    return this.#plain;
+  }
+
+  /** The compressed frames for recipients that compress with `settings` and without context takeover. */
+  compressedFrames(settings: DeflateSettings): readonly Buffer[] {
+    const key = `${settings.windowBits}:${settings.level}:${settings.memLevel}`;
+    let frames = this.#compressed.get(key);
+    if (frames === undefined) {
+      frames = encodeCompressedMessage(compressMessage(this.payload, settings), {
+        binary: this.isBinary,
+        fragmentSize: this.#fragmentSize,
+      });
+      this.#compressed.set(key, frames);
+    }
+    return frames;
+  }
+
+  /**
+   * Delivers the message to one recipient given its negotiated permessage-deflate (undefined
+   * when none, or when this broadcast is not to be compressed): shared plain frames when the
+   * extension would not compress a message this size (its threshold); shared compressed frames
+   * when it compresses without context takeover; otherwise the recipient's own `send`, since a
+   * peer that keeps a context expects exactly what that connection's own deflater produced.
+   */
+  sendTo(recipient: FrameSink, deflate: PerMessageDeflate | undefined): SendStatus {
+    if (deflate === undefined || !deflate.shouldEncode(this.payload.length)) return recipient.sendFrames(this.plainFrames);
+    const settings = deflate.sharedCompressionSettings;
+    if (settings === undefined) return recipient.send(this.payload, { binary: this.isBinary });
+    return recipient.sendFrames(this.compressedFrames(settings));
+  }
+}
+
+/**
+ * Frames an already compressed message payload (RFC 7692 §7.2.1) as complete server frames.
+ * RFC 7692 §6.1: "An endpoint MUST NOT set the "Per-Message Compressed" bit of control frames
+ * and non-first fragments of a data message", so RSV1 is on the first frame only; the
+ * compressed bytes may be cut anywhere (§7.2.3.1 splits one compressed message across frames).
+ */
+export function encodeCompressedMessage(compressed: Buffer, options: EncodeMessageOptions = {}): Buffer[] {
+  const opcode = options.binary === true ? Opcode.Binary : Opcode.Text;
+  const fragmentSize = options.fragmentSize ?? Infinity;
+  if (!(fragmentSize > 0)) throw new InvalidStateError('fragmentSize must be positive', 'fragmentSize');
+  if (compressed.length <= fragmentSize) return [encodeFrame({ opcode, rsv1: true, payload: compressed })];
+  const frames: Buffer[] = [];
+  for (let offset = 0; offset < compressed.length; offset += fragmentSize) {
+    const end = Math.min(offset + fragmentSize, compressed.length);
+    frames.push(
+      encodeFrame({
+        opcode: offset === 0 ? opcode : Opcode.Continuation,
+        fin: end === compressed.length,
+        rsv1: offset === 0,
+        payload: compressed.subarray(offset, end),
+      }),
+    );
+  }
+  return frames;
+}
+
+/**
+ * Delivers a broadcast to every included recipient and counts the outcomes. `deliver` hands
+ * each the frames encoded once for all (no copy per connection), or has it send the message itself.
+ */
+export function writeToAll<Recipient>(
   recipients: Iterable<Recipient>,
-  frames: readonly Buffer[],
+  deliver: (recipient: Recipient) => SendStatus,
   include: (recipient: Recipient) => boolean,
 ): BroadcastResult {
   const counts = { sent: 0, queued: 0, dropped: 0, closed: 0 };
   for (const recipient of recipients) {
     if (!include(recipient)) continue;
-    const status = recipient.sendFrames(frames);
+    const status = deliver(recipient);
     if (status === SendStatus.Sent) counts.sent++;
     else if (status === SendStatus.Queued) counts.queued++;
     else if (status === SendStatus.Dropped) counts.dropped++;

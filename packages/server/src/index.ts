@@ -19,7 +19,12 @@ export {
 export type { ReceivedMessage } from './message-inbox.js';
 export { ServerError, ServerErrorCode, ServerCloseReason } from './server-error.js';
 export { Heartbeat, type HeartbeatOptions, type HeartbeatPeer } from './heartbeat.js';
-export { encodeMessage, type BroadcastResult, type EncodeMessageOptions } from './broadcast.js';
+export {
+  encodeMessage,
+  encodeCompressedMessage,
+  type BroadcastResult,
+  type EncodeMessageOptions,
+} from './broadcast.js';
 export type {
   Authenticate,
   AuthenticateResult,
@@ -28,4 +33,4 @@ export type {
 } from './upgrade/handle-upgrade.js';
 export { rejectUpgrade, type UpgradeRejection } from './upgrade/reject-upgrade.js';
 export { BackpressurePolicy, SendStatus, type SendData, type SendOptions } from '@ws/core/node';
-export { ReceiveMode } from '@ws/core';
+export { ReceiveMode, type PerMessageDeflateServerOptions } from '@ws/core';

@@ -47,6 +47,39 @@ interface Waiter {
   readonly reject: (error: Error) => void;
 }
 
+/**
+ * The connection's face towards the server's shared heartbeat: one small object with methods
+ * on its prototype. Three arrow functions would cost about a kilobyte per idle connection
+ * (each closure, its context and, in V8, a property array for its runtime-set `name`).
+ */
+class HeartbeatLink implements HeartbeatPeer {
+  readonly #connection: ServerConnection<unknown>;
+
+  constructor(connection: ServerConnection<unknown>) {
+    this.#connection = connection;
+  }
+
+  ping(): unknown {
+    return this.#connection.ping();
+  }
+
+  isPaused(): boolean {
+    return this.#connection.isPaused;
+  }
+
+  heartbeatTimedOut(): void {
+    this.#connection.terminateWith(
+      new ServerError('WS_ERR_HEARTBEAT_TIMEOUT', 'The peer did not answer a heartbeat ping in time'),
+    );
+  }
+}
+
+/**
+ * Shared by every connection's empty queues: most connections never queue anything, and an
+ * empty array per queue would cost 32 bytes each. Never written to: `append` replaces it first.
+ */
+const NO_ITEMS: readonly never[] = Object.freeze([]);
+
 /** A data message (or part of one, with `fin: false`) waiting to be written fragment by fragment. */
 interface DataItem {
   readonly kind: 'data';
@@ -101,18 +134,18 @@ export class ServerConnection<Data = undefined> extends Connection {
   readonly #onBackpressure: BackpressurePolicy;
   readonly #receiveHighWaterMark: number;
   readonly #heartbeat: Heartbeat | undefined;
-  readonly #heartbeatPeer: HeartbeatPeer;
-  /** Bound to this connection, so that the field's type does not depend on `Data` (variance). */
-  readonly #onClose: (() => void) | undefined;
+  readonly #heartbeatPeer: HeartbeatPeer | undefined;
+  /** Typed without `Data`, so that the class stays covariant in it; called with `this`. */
+  readonly #onClose: ((connection: never) => void) | undefined;
 
   #started = false;
   #latency: number | undefined;
   #closeError: ConnectionClosedError | undefined;
 
-  // Outgoing.
-  #queue: OutgoingItem[] = [];
+  // Outgoing. The arrays start as the shared `NO_ITEMS` and are allocated on first use.
+  #queue: OutgoingItem[] = NO_ITEMS as never[];
   /** Items waiting for the message open at the queue's tail to finish (see `#accept`). */
-  #held: OutgoingItem[] = [];
+  #held: OutgoingItem[] = NO_ITEMS as never[];
   #queuedBytes = 0;
   /** The last data accepted for sending had `fin: false`: a message is open. */
   #tailOpen = false;
@@ -124,9 +157,9 @@ export class ServerConnection<Data = undefined> extends Connection {
   /** A send reported `queued`: a `drain` event is owed once everything is written. */
   #owesDrain = false;
   /** Waiters whose message is with the socket; they resolve once it is not backed up. */
-  #handed: Waiter[] = [];
+  #handed: Waiter[] = NO_ITEMS as never[];
   /** Waiters whose message was dropped by a close; they reject when the connection closes. */
-  #abandoned: Waiter[] = [];
+  #abandoned: Waiter[] = NO_ITEMS as never[];
 
   // Incoming.
   #inbox: MessageInbox | undefined;
@@ -156,22 +189,15 @@ export class ServerConnection<Data = undefined> extends Connection {
     this.#onBackpressure = options.onBackpressure ?? BackpressurePolicy.Wait;
     this.#receiveHighWaterMark = options.receiveHighWaterMark ?? DEFAULT_RECEIVE_HIGH_WATER_MARK;
     this.#heartbeat = options.heartbeat;
-    const onClose = options.onClose;
-    this.#onClose = onClose === undefined ? undefined : () => onClose(this);
-    this.#heartbeatPeer = {
-      ping: () => this.ping(),
-      isPaused: () => this.isPaused,
-      heartbeatTimedOut: () => {
-        this.terminateWith(new ServerError('WS_ERR_HEARTBEAT_TIMEOUT', 'The peer did not answer a heartbeat ping in time'));
-      },
-    };
+    this.#heartbeatPeer = options.heartbeat === undefined ? undefined : new HeartbeatLink(this);
+    this.#onClose = options.onClose;
   }
 
   override start(head?: Buffer): void {
     if (this.#started) return;
     this.#started = true;
     if (this.#userPaused || this.#inboxPaused) super.pause();
-    this.#heartbeat?.add(this.#heartbeatPeer);
+    if (this.#heartbeatPeer !== undefined) this.#heartbeat?.add(this.#heartbeatPeer);
     super.start(head);
   }
 
@@ -297,7 +323,7 @@ export class ServerConnection<Data = undefined> extends Connection {
       return;
     }
     this.#closeRequested = true;
-    this.#queue.push({ kind: 'close', code, reason });
+    this.#queue = append(this.#queue, { kind: 'close', code, reason });
     this.#pump();
   }
 
@@ -390,7 +416,8 @@ export class ServerConnection<Data = undefined> extends Connection {
         break;
       }
       case 'pong': {
-        const latency = this.#heartbeat?.pongReceived(this.#heartbeatPeer);
+        const peer = this.#heartbeatPeer;
+        const latency = peer === undefined ? undefined : this.#heartbeat?.pongReceived(peer);
         if (latency !== undefined) this.#latency = latency;
         break;
       }
@@ -432,7 +459,7 @@ export class ServerConnection<Data = undefined> extends Connection {
     const fin = options?.fin ?? true;
     if (this.#streaming && !fromStream) {
       const item = this.#dataItem(data, options, fin, waiter);
-      this.#held.push(item);
+      this.#held = append(this.#held, item);
       this.#queuedBytes += item.payload.length;
       return this.#queuedStatus();
     }
@@ -477,15 +504,15 @@ export class ServerConnection<Data = undefined> extends Connection {
   #accept(item: OutgoingItem): void {
     if (item.kind === 'frames') {
       if (this.#tailOpen || this.#streaming) {
-        this.#held.push(item);
+        this.#held = append(this.#held, item);
       } else {
-        this.#queue.push(item);
+        this.#queue = append(this.#queue, item);
       }
       for (const frame of item.frames) this.#queuedBytes += frame.length;
       return;
     }
     if (item.kind === 'data') {
-      this.#queue.push(item);
+      this.#queue = append(this.#queue, item);
       this.#queuedBytes += item.payload.length;
       this.#tailOpen = !item.fin;
       if (item.fin && this.#held.length > 0) this.#releaseHeld();
@@ -494,7 +521,7 @@ export class ServerConnection<Data = undefined> extends Connection {
 
   #releaseHeld(): void {
     const held = this.#held;
-    this.#held = [];
+    this.#held = NO_ITEMS as never[];
     for (const item of held) {
       // Their bytes are counted already; `#accept` counts them again.
       if (item.kind === 'data') this.#queuedBytes -= item.payload.length - item.offset;
@@ -526,10 +553,11 @@ export class ServerConnection<Data = undefined> extends Connection {
     this.#settle();
   }
 
-  readonly #resumePump = (): void => {
-    this.#immediate = undefined;
-    this.#pump();
-  };
+  /** A static method with the connection as argument: no closure per connection. */
+  static #resumePump(connection: ServerConnection<unknown>): void {
+    connection.#immediate = undefined;
+    connection.#pump();
+  }
 
   #writeQueued(): void {
     let budget = this.#pumpBudget;
@@ -540,7 +568,7 @@ export class ServerConnection<Data = undefined> extends Connection {
       // owed once a write returned false). While the kernel takes each fragment whole, go on.
       if (socket.writableNeedDrain && socket.writableLength > 0) return;
       if (budget <= 0) {
-        this.#immediate = setImmediate(this.#resumePump);
+        this.#immediate = setImmediate(ServerConnection.#resumePump, this);
         return;
       }
       const item = this.#queue[0]!;
@@ -579,7 +607,7 @@ export class ServerConnection<Data = undefined> extends Connection {
       this.#queuedBytes -= written;
       if (done) {
         this.#queue.shift();
-        if (item.waiter !== undefined) this.#handed.push(item.waiter);
+        if (item.waiter !== undefined) this.#handed = append(this.#handed, item.waiter);
       }
     }
   }
@@ -590,7 +618,7 @@ export class ServerConnection<Data = undefined> extends Connection {
     if (socket.writableNeedDrain && socket.writableLength > 0) return;
     if (this.#handed.length > 0) {
       const handed = this.#handed;
-      this.#handed = [];
+      this.#handed = NO_ITEMS as never[];
       for (const waiter of handed) waiter.resolve();
     }
     if (this.#owesDrain && this.#queue.length === 0 && this.#held.length === 0) {
@@ -602,7 +630,7 @@ export class ServerConnection<Data = undefined> extends Connection {
   #noteStatus(status: SendStatus, waiter: Waiter | undefined): SendStatus {
     if (status === SendStatus.Queued) {
       this.#owesDrain = true;
-      if (waiter !== undefined) this.#handed.push(waiter);
+      if (waiter !== undefined) this.#handed = append(this.#handed, waiter);
     } else if (waiter !== undefined) {
       waiter.resolve();
     }
@@ -619,9 +647,9 @@ export class ServerConnection<Data = undefined> extends Connection {
 
   #dropHeld(): void {
     for (const item of this.#held) {
-      if (item.kind !== 'close' && item.waiter !== undefined) this.#abandoned.push(item.waiter);
+      if (item.kind !== 'close' && item.waiter !== undefined) this.#abandoned = append(this.#abandoned, item.waiter);
     }
-    this.#held = [];
+    this.#held = NO_ITEMS as never[];
     this.#queuedBytes = 0;
     for (const item of this.#queue) {
       if (item.kind === 'data') this.#queuedBytes += item.payload.length - item.offset;
@@ -633,10 +661,10 @@ export class ServerConnection<Data = undefined> extends Connection {
 
   #dropQueued(): void {
     for (const item of [...this.#queue, ...this.#held]) {
-      if (item.kind !== 'close' && item.waiter !== undefined) this.#abandoned.push(item.waiter);
+      if (item.kind !== 'close' && item.waiter !== undefined) this.#abandoned = append(this.#abandoned, item.waiter);
     }
-    this.#queue = [];
-    this.#held = [];
+    this.#queue = NO_ITEMS as never[];
+    this.#held = NO_ITEMS as never[];
     this.#queuedBytes = 0;
     this.#streaming = false;
     if (this.#immediate !== undefined) clearImmediate(this.#immediate);
@@ -663,12 +691,12 @@ export class ServerConnection<Data = undefined> extends Connection {
     this.#dropQueued();
     this.#owesDrain = false;
     const waiters = [...this.#handed, ...this.#abandoned];
-    this.#handed = [];
-    this.#abandoned = [];
+    this.#handed = NO_ITEMS as never[];
+    this.#abandoned = NO_ITEMS as never[];
     for (const waiter of waiters) waiter.reject(error);
     this.#inbox?.end(error);
-    this.#heartbeat?.delete(this.#heartbeatPeer);
-    this.#onClose?.();
+    if (this.#heartbeatPeer !== undefined) this.#heartbeat?.delete(this.#heartbeatPeer);
+    (this.#onClose as ((connection: ServerConnection<Data>) => void) | undefined)?.(this);
   }
 
   #closedError(): ConnectionClosedError {
@@ -677,6 +705,13 @@ export class ServerConnection<Data = undefined> extends Connection {
       new ConnectionClosedError(this.#protocol.closeCode, this.#protocol.closeReason, this.#protocol.wasClean)
     );
   }
+}
+
+/** Appends to a lazily allocated list: the shared empty one is replaced, never written to. */
+function append<Item>(list: Item[], item: Item): Item[] {
+  if ((list as readonly Item[]) === NO_ITEMS) return [item];
+  list.push(item);
+  return list;
 }
 
 function toBuffer(data: Exclude<SendData, string>): Buffer {

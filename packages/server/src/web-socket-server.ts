@@ -5,17 +5,21 @@ import type { Server as HttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import {
+  acceptPerMessageDeflate,
   DEFAULT_MAX_MESSAGE_SIZE,
   DEFAULT_MAX_PENDING_PONGS,
   encodeClosePayload,
   HandshakeError,
   InvalidStateError,
   type OutgoingHeaders,
+  PERMESSAGE_DEFLATE,
+  type PerMessageDeflate,
+  type PerMessageDeflateServerOptions,
   ReceiveMode,
   ServerProtocol,
 } from '@ws/core';
 import { BackpressurePolicy, type SendData } from '@ws/core/node';
-import { type BroadcastResult, encodeMessage, writeToAll } from './broadcast.js';
+import { BroadcastMessage, type BroadcastResult, writeToAll } from './broadcast.js';
 import { Heartbeat } from './heartbeat.js';
 import { DEFAULT_RECEIVE_HIGH_WATER_MARK, ServerConnection } from './server-connection.js';
 import { ServerError } from './server-error.js';
@@ -24,6 +28,7 @@ import {
   type HandshakeInfo,
   negotiateUpgrade,
   type OriginPolicy,
+  type UpgradeOutcome,
   type UpgradePolicy,
 } from './upgrade/handle-upgrade.js';
 import { rejectUpgrade } from './upgrade/reject-upgrade.js';
@@ -101,6 +106,16 @@ export interface WebSocketServerOptions<Data = undefined> {
   readonly heartbeatTimeout?: number;
   /** How long a closing handshake may take before the socket is destroyed. Default 5 s. */
   readonly closeTimeout?: number;
+
+  // ---- Compression. ----
+  /**
+   * permessage-deflate (RFC 7692): `true` for the defaults, or the policy. Default off: every
+   * compressed connection costs CPU on the event loop and, when a side keeps its context, about
+   * 200 KiB of zlib memory (see the README's table). With it on, an offer the policy cannot
+   * accept is declined and the connection proceeds uncompressed; the inflated size of a message
+   * counts against `maxMessageSize` while it inflates (1009 past it).
+   */
+  readonly perMessageDeflate?: boolean | PerMessageDeflateServerOptions;
 }
 
 /** The events of a {@link WebSocketServer}, for typed `on`/`once`. */
@@ -124,6 +139,8 @@ export interface BroadcastOptions<Data> {
   readonly except?: ServerConnection<Data> | Iterable<ServerConnection<Data>>;
   /** Only connections for which this returns true. */
   readonly filter?: (connection: ServerConnection<Data>) => boolean;
+  /** False sends the message uncompressed to every recipient, even where permessage-deflate was agreed. */
+  readonly compress?: boolean;
 }
 
 export interface CloseServerOptions {
@@ -171,10 +188,15 @@ export class WebSocketServer<Data = undefined> extends EventEmitter<WebSocketSer
   readonly #detach: (() => void) | undefined;
 
   readonly #connections = new Set<ServerConnection<Data>>();
+  /** The permessage-deflate of each compressed connection, for broadcasts to compress once per settings. */
+  readonly #deflateOf = new WeakMap<ServerConnection<Data>, PerMessageDeflate>();
   /** Sockets between the `'upgrade'` event and the 101 (or the refusal), with their abort switch. */
   readonly #handshakes = new Map<Duplex, AbortController>();
-  /** Standalone: sockets connected but whose request head has not arrived, with their timer. */
-  readonly #unupgraded = new Map<Socket, ReturnType<typeof setTimeout>>();
+  /**
+   * Standalone: sockets connected but whose request head has not arrived, with their timer and
+   * their 'close' listener (removed on upgrade: a live connection keeps no handshake closure).
+   */
+  readonly #unupgraded = new Map<Socket, { timer: ReturnType<typeof setTimeout>; onClose: () => void }>();
 
   #state: ServerState = ServerState.Open;
   #closing: Promise<void> | undefined;
@@ -193,6 +215,7 @@ export class WebSocketServer<Data = undefined> extends EventEmitter<WebSocketSer
       selectProtocol: options.selectProtocol,
       authenticate: options.authenticate,
       headers: options.headers,
+      perMessageDeflate: deflatePolicy(options.perMessageDeflate),
     };
     this.#handshakeTimeout = positive(options.handshakeTimeout, DEFAULT_HANDSHAKE_TIMEOUT, 'handshakeTimeout');
     this.#fragmentSize = positive(options.fragmentSize, DEFAULT_FRAGMENT_SIZE, 'fragmentSize');
@@ -291,13 +314,16 @@ export class WebSocketServer<Data = undefined> extends EventEmitter<WebSocketSer
     const remoteAddress = (socket as Partial<Socket>).remoteAddress;
     negotiateUpgrade(request, this.#policy, { remoteAddress, signal: controller.signal }).then(
       (outcome) => {
-        if (!finish()) return;
+        if (!finish()) {
+          if (outcome.accepted) outcome.deflate?.dispose();
+          return;
+        }
         if (!outcome.accepted) {
           this.#emitHandshakeError(outcome.error, request);
           rejectUpgrade(socket, outcome.rejection);
           return;
         }
-        this.#accept(request, socket, head, outcome.response, outcome.protocol, outcome.data, callback);
+        this.#accept(request, socket, head, outcome, callback);
       },
       (error: unknown) => {
         if (!finish()) return;
@@ -312,18 +338,23 @@ export class WebSocketServer<Data = undefined> extends EventEmitter<WebSocketSer
 
   /**
    * Sends one message to every open connection (or those `filter` accepts, minus `except`). The
-   * message is framed once and the same bytes are written to every socket. Each recipient's
+   * message is framed once and the same bytes are written to every socket. With
+   * permessage-deflate, it is compressed once for all the recipients that compress without
+   * context takeover with the same settings (the server default), and written to them as the
+   * same compressed frames; a recipient whose side keeps its context gets its own compression
+   * (its peer's window must hold exactly what its own deflater sent). Each recipient's
    * backpressure policy applies; the result counts what became of the message per recipient.
    */
   broadcast(data: SendData, options: BroadcastOptions<Data> = {}): BroadcastResult {
     if (this.#connections.size === 0) return { sent: 0, queued: 0, dropped: 0, closed: 0 };
-    const frames = encodeMessage(data, { binary: options.binary, fragmentSize: this.#fragmentSize });
+    const message = new BroadcastMessage(data, { binary: options.binary, fragmentSize: this.#fragmentSize });
     const { except, filter } = options;
     const excluded =
       except === undefined ? undefined : except instanceof ServerConnection ? new Set([except]) : new Set(except);
+    const compress = options.compress !== false;
     return writeToAll(
       this.#connections,
-      frames,
+      (connection) => message.sendTo(connection, compress ? this.#deflateOf.get(connection) : undefined),
       (connection) => excluded?.has(connection) !== true && (filter === undefined || filter(connection)),
     );
   }
@@ -350,7 +381,7 @@ export class WebSocketServer<Data = undefined> extends EventEmitter<WebSocketSer
       }
       this.#ownServer.close(() => resolve());
     });
-    for (const [socket, timer] of this.#unupgraded) {
+    for (const [socket, { timer }] of this.#unupgraded) {
       clearTimeout(timer);
       socket.destroy();
     }
@@ -420,31 +451,39 @@ export class WebSocketServer<Data = undefined> extends EventEmitter<WebSocketSer
       setTimeout(() => socket.destroy(), 1_000).unref();
     }, this.#handshakeTimeout);
     timer.unref();
-    this.#unupgraded.set(socket, timer);
-    socket.once('close', () => this.#forgetUnupgraded(socket));
+    const onClose = (): void => this.#forgetUnupgraded(socket);
+    this.#unupgraded.set(socket, { timer, onClose });
+    socket.once('close', onClose);
   }
 
   #forgetUnupgraded(socket: Socket): void {
-    const timer = this.#unupgraded.get(socket);
-    if (timer === undefined) return;
-    clearTimeout(timer);
+    const entry = this.#unupgraded.get(socket);
+    if (entry === undefined) return;
+    clearTimeout(entry.timer);
+    socket.off('close', entry.onClose);
     this.#unupgraded.delete(socket);
   }
+
+  /** One function for every connection (a closure per connection would stay with it for its life). */
+  readonly #connectionClosed = (closed: ServerConnection<Data>): void => {
+    this.#connections.delete(closed);
+    this.#checkAllGone();
+  };
 
   #accept(
     request: IncomingMessage,
     socket: Duplex,
     head: Buffer,
-    response: string,
-    protocol: string,
-    data: Data,
+    outcome: Extract<UpgradeOutcome<Data>, { accepted: true }>,
     callback: ((connection: ServerConnection<Data>, request: IncomingMessage) => void) | undefined,
   ): void {
+    const { deflate } = outcome;
     if (socket.destroyed || !socket.writable) {
+      deflate?.dispose();
       socket.destroy();
       return;
     }
-    socket.write(response);
+    socket.write(outcome.response);
     const connection = new ServerConnection<Data>(
       socket,
       new ServerProtocol({
@@ -454,23 +493,24 @@ export class WebSocketServer<Data = undefined> extends EventEmitter<WebSocketSer
         receiveMode: this.#receiveMode,
         // The application may still answer the messages that came before the client's close.
         deferCloseEcho: true,
+        // The protocol disposes the extension (its zlib engines) when the transport is gone.
+        extensions: deflate === undefined ? undefined : [deflate],
       }),
       {
-        data,
-        protocol,
+        data: outcome.data,
+        protocol: outcome.protocol,
+        extensions: outcome.extensions,
         closeTimeout: this.#closeTimeout,
         fragmentSize: this.#fragmentSize,
         maxBufferedAmount: this.#maxBufferedAmount,
         onBackpressure: this.#onBackpressure,
         receiveHighWaterMark: this.#receiveHighWaterMark,
         heartbeat: this.#heartbeat,
-        onClose: (closed) => {
-          this.#connections.delete(closed);
-          this.#checkAllGone();
-        },
+        onClose: this.#connectionClosed,
       },
     );
     this.#connections.add(connection);
+    if (deflate !== undefined) this.#deflateOf.set(connection, deflate);
     try {
       if (callback !== undefined) callback(connection, request);
       else this.emit('connection', connection, request);
@@ -499,6 +539,23 @@ export class WebSocketServer<Data = undefined> extends EventEmitter<WebSocketSer
     this.#allGone = undefined;
     resolve();
   }
+}
+
+/**
+ * The `perMessageDeflate` option as the policy the handshake applies, checked now: a bad
+ * option throws `InvalidStateError` from the constructor instead of failing every handshake
+ * with 500. Checking builds one extension for a typical offer (its zlib engines are created on
+ * first use only, so it costs nothing) and disposes it.
+ */
+function deflatePolicy(option: boolean | PerMessageDeflateServerOptions | undefined): PerMessageDeflateServerOptions | undefined {
+  if (option === undefined || option === false) return undefined;
+  const policy = option === true ? {} : option;
+  const probe = acceptPerMessageDeflate(
+    [{ name: PERMESSAGE_DEFLATE, params: new Map([['client_max_window_bits', true]]) }],
+    policy,
+  );
+  probe?.extension.dispose();
+  return policy;
 }
 
 function positive(value: number | undefined, fallback: number, name: string): number {

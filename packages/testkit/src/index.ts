@@ -69,6 +69,15 @@ export {
   type FailureOptions,
 } from './catalogue/judgement.js';
 export { RfcQuote } from './catalogue/rfc-quote.js';
+export {
+  compressedEchoCase,
+  compressedFrames,
+  openCompressed,
+  type CompressedEchoSpec,
+  type CompressedMessage,
+  type DeflateCombination,
+} from './catalogue/compressed-echo.js';
+export { COMPRESSION_SIZES, DEFAULT_OFFER } from './catalogue/section-12-compression.js';
 
 export { runConformance, type RunConformanceOptions } from './runner/run-conformance.js';
 export {

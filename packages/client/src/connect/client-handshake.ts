@@ -1,6 +1,18 @@
 import { Buffer } from 'node:buffer';
 import type { Duplex } from 'node:stream';
-import { buildUpgradeRequest, generateKey, HandshakeError, InvalidStateError, validateUpgradeResponse } from '@ws/core';
+import {
+  acceptPerMessageDeflateResponse,
+  buildUpgradeRequest,
+  type Extension,
+  generateKey,
+  HandshakeError,
+  InvalidStateError,
+  offerPerMessageDeflate,
+  PERMESSAGE_DEFLATE,
+  PerMessageDeflate,
+  type PerMessageDeflateClientOptions,
+  validateUpgradeResponse,
+} from '@ws/core';
 import { flattenHeaders } from './flatten-headers.js';
 import { openTransport, type TransportOptions } from './open-transport.js';
 import type { ProxyEnvironment } from './proxy-for-url.js';
@@ -27,6 +39,14 @@ export interface HandshakeOptions extends TransportOptions {
   readonly signal?: AbortSignal;
   /** The environment proxy variables are read from; `process.env` by default. */
   readonly environment?: ProxyEnvironment;
+  /**
+   * Offer permessage-deflate (RFC 7692): `true` for the default offer
+   * (`permessage-deflate; client_max_window_bits`), or what to ask for. Default off, as every
+   * other compression in this stack: see the README for the trade-off. A server that declines
+   * leaves the connection uncompressed; a response that breaks RFC 7692 §7 fails the handshake
+   * (`WS_ERR_HANDSHAKE_EXTENSION`).
+   */
+  readonly perMessageDeflate?: boolean | PerMessageDeflateClientOptions;
 }
 
 /** The outcome of a successful opening handshake. */
@@ -41,6 +61,8 @@ export interface HandshakeResult {
   readonly protocol: string;
   /** The `Sec-WebSocket-Extensions` value the server answered ('' when none). */
   readonly extensions: string;
+  /** The extensions the server accepted, configured as it answered, for the connection's protocol. */
+  readonly negotiatedExtensions: readonly Extension[];
   /** The 101 response. */
   readonly response: { readonly statusCode: number; readonly headers: Readonly<Record<string, string | string[]>> };
 }
@@ -66,6 +88,7 @@ const CREDENTIAL_HEADERS: ReadonlySet<string> = new Set(['authorization', 'cooki
 export async function performHandshake(target: ClientTarget, options: HandshakeOptions = {}): Promise<HandshakeResult> {
   const timeout = options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT;
   if (!(timeout > 0)) throw new InvalidStateError('handshakeTimeout must be a positive number of ms', 'handshakeTimeout');
+  checkDeflateOptions(deflateOptionsOf(options));
   const controller = new AbortController();
   const userSignal = options.signal;
   const abortedError = (): HandshakeError =>
@@ -160,11 +183,13 @@ async function handshakeOnce(
 ): Promise<Attempt> {
   const key = generateKey();
   const protocols = options.protocols ?? [];
+  const deflateOptions = deflateOptionsOf(options);
   const request = buildUpgradeRequest({
     host: target.hostHeader,
     path: target.path,
     key,
     protocols,
+    extensions: deflateOptions === undefined ? undefined : offerPerMessageDeflate(deflateOptions),
     origin: options.origin,
     headers: withUrlCredentials(headers, target),
   });
@@ -202,11 +227,19 @@ async function handshakeOnce(
     return { redirect: { status: response.statusCode, location, responseHeaders: flattenHeaders(response.headers) } };
   }
   let accepted;
+  const negotiatedExtensions: Extension[] = [];
   try {
     accepted = validateUpgradeResponse(
       { statusCode: response.statusCode, headers: response.headers },
-      { key, protocols, offeredExtensions: [] },
+      { key, protocols, offeredExtensions: deflateOptions === undefined ? [] : [PERMESSAGE_DEFLATE] },
     );
+    // RFC 7692 §5: a response without permessage-deflate means "both endpoints proceed without
+    // per-message compression"; one with it must meet §7, else the client "MUST _Fail the
+    // WebSocket Connection_" (acceptPerMessageDeflateResponse throws HandshakeError).
+    const deflateResponse = accepted.extensions.find((extension) => extension.name === PERMESSAGE_DEFLATE);
+    if (deflateResponse !== undefined) {
+      negotiatedExtensions.push(acceptPerMessageDeflateResponse(deflateResponse, deflateOptions));
+    }
   } catch (error) {
     socket.destroy();
     throw error;
@@ -219,12 +252,30 @@ async function handshakeOnce(
       url: target.url,
       protocol: accepted.protocol ?? '',
       extensions: Array.isArray(extensions) ? extensions.join(', ') : (extensions ?? ''),
+      negotiatedExtensions,
       response: { statusCode: response.statusCode, headers: response.headers },
     },
   };
 }
 
 function ignoreTransportError(): void {}
+
+function deflateOptionsOf(options: HandshakeOptions): PerMessageDeflateClientOptions | undefined {
+  const option = options.perMessageDeflate;
+  if (option === undefined || option === false) return undefined;
+  return option === true ? {} : option;
+}
+
+/**
+ * Bad compression options throw `InvalidStateError` before anything is connected: the offer
+ * checks the window bits, an extension built from the options checks the rest (its zlib
+ * engines are created on first use, so it costs nothing).
+ */
+function checkDeflateOptions(options: PerMessageDeflateClientOptions | undefined): void {
+  if (options === undefined) return;
+  offerPerMessageDeflate(options);
+  new PerMessageDeflate({ threshold: options.threshold, level: options.level, memLevel: options.memLevel }).dispose();
+}
 
 /** RFC 7617 Basic credentials from the URL's userinfo, unless the caller sent an Authorization. */
 function withUrlCredentials(headers: RequestHeaders, target: ClientTarget): RequestHeaders {

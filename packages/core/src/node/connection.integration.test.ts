@@ -179,6 +179,24 @@ describe('Connection over a real socket, with the ws client as peer', () => {
     expect(connection.readyState).toBe(ConnectionState.Closed);
   });
 
+  it('with deferCloseEcho, answers the message that came in the same chunk as a violation before failing', async () => {
+    const { url, accepted } = await harness({}, { deferCloseEcho: true });
+    const client = await open(url);
+    const connection = await accepted;
+    connection.on('message', (data, isBinary) => connection.send(data, { binary: isBinary }));
+    const received: string[] = [];
+    client.on('message', (data) => received.push(`message ${(data as Buffer).toString()}`));
+    client.on('error', () => {});
+    const clientClosed = new Promise<void>((resolve) => client.once('close', (code) => resolve(void received.push(`close ${code}`))));
+    const maskKey = Buffer.from([9, 9, 9, 9]);
+    // A valid message, then a frame with the reserved opcode 0x3 (RFC 6455 §5.2: 1002), in one write.
+    (client as unknown as { _socket: Socket })._socket.write(
+      Buffer.concat([encodeFrame({ opcode: 1, payload: 'Hello', maskKey }), encodeFrame({ opcode: 3, payload: '', maskKey })]),
+    );
+    await clientClosed;
+    expect(received).toEqual(['message Hello', 'close 1002']);
+  });
+
   it('reports the policy for a send buffer over its limit', async () => {
     const { url, accepted } = await harness({ maxBufferedAmount: 1024, onBackpressure: 'drop' });
     const client = await open(url);

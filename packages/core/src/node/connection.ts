@@ -90,7 +90,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   #closeTimer: ReturnType<typeof setTimeout> | undefined;
   #terminateReason: string | undefined;
   #closeEvent: ConnectionClosedError | undefined;
-  #drainWaiters: { resolve: () => void; reject: (error: Error) => void }[] = [];
+  #drainWaiters: { resolve: () => void; reject: (error: Error) => void }[] | undefined;
 
   constructor(socket: Duplex, protocol: Protocol, options: ConnectionOptions = {}) {
     super();
@@ -215,7 +215,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   }
 
   #drained(): Promise<void> {
-    return new Promise((resolve, reject) => this.#drainWaiters.push({ resolve, reject }));
+    return new Promise((resolve, reject) => (this.#drainWaiters ??= []).push({ resolve, reject }));
   }
 
   /** Sends a ping (at most 125 bytes of application data). */
@@ -329,8 +329,8 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     const connection = connectionOf(this);
     connection.#protocol.outputDrained();
     const waiters = connection.#drainWaiters;
-    connection.#drainWaiters = [];
-    for (const waiter of waiters) waiter.resolve();
+    connection.#drainWaiters = undefined;
+    if (waiters !== undefined) for (const waiter of waiters) waiter.resolve();
     connection.emit('drain');
   }
 
@@ -357,8 +357,8 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     // The 'error' listener stays: a late transport error must not find the socket without one.
     const error = this.#closedError();
     const waiters = this.#drainWaiters;
-    this.#drainWaiters = [];
-    for (const waiter of waiters) waiter.reject(error);
+    this.#drainWaiters = undefined;
+    if (waiters !== undefined) for (const waiter of waiters) waiter.reject(error);
     // Whatever events the last pump produced (a final message before EOF) go first.
     this.#deliver(this.#protocol.eventsReceived());
     this.emit('close', error.closeCode, error.reason, error.wasClean);

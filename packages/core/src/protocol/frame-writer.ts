@@ -21,6 +21,9 @@ const SLAB_SIZE = 64 * 1024;
  */
 const pool = { slab: Buffer.allocUnsafe(0), offset: 0 };
 
+/** The output of a writer with nothing written: shared, never written to (an idle connection holds no array). */
+const NO_OUTPUT: readonly OutgoingData[] = Object.freeze([]);
+
 function reserve(byteLength: number): void {
   if (pool.offset + byteLength > pool.slab.length) {
     pool.slab = Buffer.allocUnsafe(Math.max(SLAB_SIZE, byteLength));
@@ -34,7 +37,7 @@ function reserve(byteLength: number): void {
  */
 export class FrameWriter {
   readonly #maskKeySource: (() => Uint8Array) | undefined;
-  #output: OutgoingData[] = [];
+  #output: OutgoingData[] = NO_OUTPUT as OutgoingData[];
   #regionSlab: Buffer | undefined;
   #regionStart = 0;
   #regionEnd = 0;
@@ -60,11 +63,11 @@ export class FrameWriter {
     writeFrameHeader(pool.slab, headerAt, firstByte, length, maskKey);
     this.#closeRegion();
     if (maskKey === undefined) {
-      this.#output.push(toBuffer(payload));
+      this.#append(toBuffer(payload));
     } else {
       const masked = Buffer.allocUnsafe(length);
       maskInto(payload, masked, 0, maskKey);
-      this.#output.push(masked);
+      this.#append(masked);
     }
   }
 
@@ -86,12 +89,12 @@ export class FrameWriter {
   /** Appends bytes that are already a complete, serialized frame (a broadcast's shared frame). */
   writeRaw(bytes: Buffer): void {
     this.#closeRegion();
-    this.#output.push(bytes);
+    this.#append(bytes);
   }
 
   writeEof(): void {
     this.#closeRegion();
-    this.#output.push(SEND_EOF);
+    this.#append(SEND_EOF);
   }
 
   get hasOutput(): boolean {
@@ -102,8 +105,13 @@ export class FrameWriter {
   take(): OutgoingData[] {
     this.#closeRegion();
     const output = this.#output;
-    this.#output = [];
+    this.#output = NO_OUTPUT as OutgoingData[];
     return output;
+  }
+
+  #append(data: OutgoingData): void {
+    if (this.#output === NO_OUTPUT) this.#output = [data];
+    else this.#output.push(data);
   }
 
   /** A payload this writer owns may be masked in place instead of copied. */
@@ -114,7 +122,7 @@ export class FrameWriter {
     writeFrameHeader(pool.slab, headerAt, firstByte, payload.length, maskKey);
     this.#closeRegion();
     if (maskKey !== undefined) applyMask(payload, maskKey, 0);
-    this.#output.push(payload);
+    this.#append(payload);
   }
 
   /** Claims `byteLength` bytes of the shared slab, extending this writer's open region when contiguous. */
@@ -133,7 +141,7 @@ export class FrameWriter {
 
   #closeRegion(): void {
     if (this.#regionSlab === undefined) return;
-    this.#output.push(this.#regionSlab.subarray(this.#regionStart, this.#regionEnd));
+    this.#append(this.#regionSlab.subarray(this.#regionStart, this.#regionEnd));
     this.#regionSlab = undefined;
   }
 }

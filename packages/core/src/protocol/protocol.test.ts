@@ -354,3 +354,81 @@ describe('a deferred close echo', () => {
     expect(closeCodeIn(Buffer.concat(protocol.dataToSend().filter(Buffer.isBuffer)))).toBe(4000);
   });
 });
+
+describe('a failure after whole messages, with deferCloseEcho', () => {
+  // A valid text message "Hello", then a frame with the reserved opcode 0x3, in one chunk.
+  const messageThenReservedOpcode = () => Buffer.concat([maskedFrame(0x81, 'Hello'), maskedFrame(0x83)]);
+
+  function framesOf(protocol: ReturnType<typeof server>) {
+    const output = protocol.dataToSend();
+    const bytes = Buffer.concat(output.filter(Buffer.isBuffer));
+    return { frames: decodeFrames(bytes).map((frame) => [frame.opcode, frame.payload.toString('hex')]), eof: output.length > 0 && !Buffer.isBuffer(output.at(-1)) };
+  }
+
+  it('holds the failing close frame until the application could answer the messages before the violation', () => {
+    const protocol = server({ deferCloseEcho: true });
+    const { events, output } = feed(protocol, messageThenReservedOpcode(), 'whole');
+    expect(events.map((event) => event.type)).toEqual(['message', 'error']);
+    expect(errorOf(events)?.closeCode).toBe(CloseCode.ProtocolError);
+    expect(output.length).toBe(0);
+    expect(protocol.closeEchoPending).toBe(true);
+    expect(protocol.closeExpected()).toBe(false);
+    protocol.sendText('Hello');
+    protocol.sendCloseEcho();
+    // RFC 6455 §5.2: an unknown opcode fails the connection with 1002; the echo goes first.
+    expect(framesOf(protocol)).toEqual({
+      frames: [
+        [1, Buffer.from('Hello').toString('hex')],
+        [8, '03ea'],
+      ],
+      eof: true,
+    });
+    expect(protocol.closeExpected()).toBe(true);
+    expect(protocol.wasClean).toBe(false);
+    expect(() => protocol.sendText('late')).toThrow(InvalidStateError);
+  });
+
+  it('does not hold it when the messages were handed out before the violation arrived', () => {
+    const protocol = server({ deferCloseEcho: true });
+    const { events, output, eof } = feed(protocol, messageThenReservedOpcode(), 'bytewise');
+    expect(events.map((event) => event.type)).toEqual(['message', 'error']);
+    expect(protocol.closeEchoPending).toBe(false);
+    expect(closeCodeIn(output)).toBe(CloseCode.ProtocolError);
+    expect(eof).toBe(true);
+  });
+
+  it('does not hold it when no message came before the violation', () => {
+    const protocol = server({ deferCloseEcho: true });
+    const { output, eof } = feed(protocol, Buffer.concat([maskedFrame(0x89), maskedFrame(0x83)]), 'whole');
+    expect(protocol.closeEchoPending).toBe(false);
+    expect(closeCodeIn(output)).toBe(CloseCode.ProtocolError);
+    expect(eof).toBe(true);
+  });
+
+  it('does not hold it without the option', () => {
+    const protocol = server();
+    const { events, output, eof } = feed(protocol, messageThenReservedOpcode(), 'whole');
+    expect(events.map((event) => event.type)).toEqual(['message', 'error']);
+    expect(closeCodeIn(output)).toBe(CloseCode.ProtocolError);
+    expect(eof).toBe(true);
+    expect(() => protocol.sendText('Hello')).toThrow(InvalidStateError);
+  });
+
+  it('counts the last piece of a message in receive mode stream', () => {
+    const protocol = server({ deferCloseEcho: true, receiveMode: 'stream' });
+    const { events, output } = feed(protocol, messageThenReservedOpcode(), 'whole');
+    expect(events.map((event) => event.type)).toEqual(['piece', 'error']);
+    expect(output.length).toBe(0);
+    expect(protocol.closeEchoPending).toBe(true);
+  });
+
+  it("sends the failure's code when the application closes while the frame is held", () => {
+    const protocol = server({ deferCloseEcho: true });
+    feed(protocol, messageThenReservedOpcode(), 'whole');
+    protocol.sendClose(4000, 'mine');
+    expect(protocol.closeEchoPending).toBe(false);
+    expect(framesOf(protocol)).toEqual({ frames: [[8, '03ea']], eof: true });
+    protocol.sendCloseEcho();
+    expect(protocol.dataToSend()).toEqual([]);
+  });
+});

@@ -36,8 +36,10 @@ export interface ProtocolOptions extends ProtocolLimits {
   /**
    * Hold the reply to the peer's close frame until the I/O layer calls `sendCloseEcho()`, so
    * the application can still answer the messages that arrived before it. RFC 6455 §5.5.1:
-   * "An endpoint MAY delay sending a Close frame until its current message is sent". Default
-   * false: the reply is written as soon as the close frame is parsed.
+   * "An endpoint MAY delay sending a Close frame until its current message is sent". The
+   * close frame that fails the connection is held the same way when whole messages arrived
+   * before the violation and were not handed out yet. Default false: either close frame is
+   * written as soon as the input that calls for it is parsed.
    */
   readonly deferCloseEcho?: boolean;
   /** Extensions negotiated in the handshake, in the order the response listed them. */
@@ -53,6 +55,7 @@ export interface SendOptions {
 
 const EMPTY_PAYLOAD = Buffer.alloc(0);
 const NO_EVENTS: readonly ProtocolEvent[] = Object.freeze([]);
+const NO_EXTENSIONS: readonly Extension[] = Object.freeze([]);
 
 /**
  * The WebSocket protocol of RFC 6455 for one connection, without I/O: bytes in, events and
@@ -66,8 +69,10 @@ export class Protocol {
   readonly side: Side;
   readonly #decoder = new FrameDecoder();
   readonly #writer: FrameWriter;
-  readonly #assembler = new MessageAssembler();
-  readonly #utf8 = new Utf8Validator();
+  // Created on first need: most connections never receive a fragmented message, and a text
+  // message that arrives whole is validated natively. An idle connection holds neither.
+  #assembler: MessageAssembler | undefined;
+  #utf8: Utf8Validator | undefined;
   readonly #receiveMode: ReceiveMode;
   readonly #maxFrameSize: number;
   readonly #maxMessageSize: number;
@@ -77,7 +82,8 @@ export class Protocol {
   readonly #deferCloseEcho: boolean;
 
   #state: ConnectionState = ConnectionState.Open;
-  #events: ProtocolEvent[] = [];
+  /** `NO_EVENTS` (shared, never written to) until the first event after a hand-over. */
+  #events: ProtocolEvent[] = NO_EVENTS as ProtocolEvent[];
 
   // The frame being received.
   #frameOpcode = 0;
@@ -117,7 +123,7 @@ export class Protocol {
     this.#maxFrameSize = positiveLimit(options.maxFrameSize, DEFAULT_MAX_FRAME_SIZE, 'maxFrameSize');
     this.#maxMessageSize = positiveLimit(options.maxMessageSize, DEFAULT_MAX_MESSAGE_SIZE, 'maxMessageSize');
     this.#maxPendingPongs = positiveLimit(options.maxPendingPongs, DEFAULT_MAX_PENDING_PONGS, 'maxPendingPongs');
-    this.#extensions = options.extensions ?? [];
+    this.#extensions = options.extensions ?? NO_EXTENSIONS;
     let rsvBits = 0;
     for (const extension of this.#extensions) {
       if ((rsvBits & extension.rsvBits) !== 0) {
@@ -251,21 +257,37 @@ export class Protocol {
       throw new InvalidStateError('A close frame was already sent', this.#stateName());
     }
     const payload = encodeClosePayload(code, reason);
+    // A failed connection closes with the failure's code, as it does when that close frame was
+    // not held: the application closing in answer to the error does not replace it.
+    if (this.#protocolError !== undefined && this.#closeEchoPending !== undefined) {
+      this.sendCloseEcho();
+      return;
+    }
     this.#closeEchoPending = undefined;
     this.#writeClose(payload);
   }
 
-  /** Whether the reply to the peer's close frame waits for `sendCloseEcho()` (option `deferCloseEcho`). */
+  /**
+   * Whether a close frame waits for `sendCloseEcho()` (option `deferCloseEcho`): the reply to
+   * the peer's close frame, or the one failing the connection after messages it preceded.
+   */
   get closeEchoPending(): boolean {
     return this.#closeEchoPending !== undefined;
   }
 
-  /** Sends the held reply to the peer's close frame, echoing its status code. */
+  /** Sends the held close frame: the reply echoing the peer's status code, or the failure's. */
   sendCloseEcho(): void {
     const payload = this.#closeEchoPending;
     if (payload === undefined) return;
     this.#closeEchoPending = undefined;
-    if (!this.#closeSent && this.#state !== ConnectionState.Closed) this.#writeClose(payload);
+    if (this.#closeSent || this.#state === ConnectionState.Closed) return;
+    if (this.#protocolError === undefined) {
+      this.#writeClose(payload);
+      return;
+    }
+    this.#writer.writeFrame(FIN_BIT | Opcode.Close, payload);
+    this.#closeSent = true;
+    this.#endAfterFailure();
   }
 
   /**
@@ -288,9 +310,9 @@ export class Protocol {
 
   /** Events since the last call, in arrival order. */
   eventsReceived(): readonly ProtocolEvent[] {
-    if (this.#events.length === 0) return NO_EVENTS;
     const events = this.#events;
-    this.#events = [];
+    if (events.length === 0) return NO_EVENTS;
+    this.#events = NO_EVENTS as ProtocolEvent[];
     return events;
   }
 
@@ -395,7 +417,7 @@ export class Protocol {
         if ((rsv & extension.rsvBits) !== 0) this.#messageExtension = extension;
       }
     }
-    if (opcode === Opcode.Text) this.#utf8.reset();
+    if (opcode === Opcode.Text) this.#utf8?.reset();
   }
 
   #onPayload(piece: Buffer, frameComplete: boolean): boolean {
@@ -424,7 +446,7 @@ export class Protocol {
     if (isText) {
       const valid = wholeInOneView && this.#messageExtension === undefined
         ? isValidUtf8(data)
-        : this.#utf8.update(data) && (!messageEnd || this.#utf8.finish());
+        : this.#updateUtf8(data, messageEnd);
       // RFC 6455 §8.1: "When an endpoint is to interpret a byte stream as UTF-8 but finds that
       // the byte stream is not, in fact, a valid UTF-8 stream, that endpoint MUST _Fail the WebSocket Connection_."
       if (!valid) return this.#fail('WS_ERR_INVALID_UTF8', 'Text message is not valid UTF-8');
@@ -432,7 +454,7 @@ export class Protocol {
 
     if (this.#receiveMode === ReceiveMode.Stream) {
       if (data.length > 0 || frameComplete) {
-        this.#events.push({
+        this.#pushEvent({
           type: 'piece',
           data,
           isBinary: !isText,
@@ -442,11 +464,12 @@ export class Protocol {
         });
         this.#messageStarted = false;
       }
-    } else if (messageEnd && this.#assembler.isEmpty) {
-      this.#events.push({ type: 'message', data, isBinary: !isText });
+    } else if (messageEnd && (this.#assembler === undefined || this.#assembler.isEmpty)) {
+      this.#pushEvent({ type: 'message', data, isBinary: !isText });
     } else {
-      this.#assembler.append(data);
-      if (messageEnd) this.#events.push({ type: 'message', data: this.#assembler.take(), isBinary: !isText });
+      const assembler = (this.#assembler ??= new MessageAssembler());
+      assembler.append(data);
+      if (messageEnd) this.#pushEvent({ type: 'message', data: assembler.take(), isBinary: !isText });
     }
     if (messageEnd) this.#messageInProgress = false;
     return true;
@@ -470,7 +493,7 @@ export class Protocol {
       case Opcode.Ping:
         return this.#onPing(payload);
       case Opcode.Pong:
-        this.#events.push({ type: 'pong', data: payload });
+        this.#pushEvent({ type: 'pong', data: payload });
         return true;
       default:
         return this.#onClose(payload);
@@ -489,7 +512,7 @@ export class Protocol {
       }
       this.#writer.writeFrame(FIN_BIT | Opcode.Pong, payload);
     }
-    this.#events.push({ type: 'ping', data: payload });
+    this.#pushEvent({ type: 'ping', data: payload });
     return true;
   }
 
@@ -501,7 +524,7 @@ export class Protocol {
     // Close frame, the endpoint MUST NOT send any further data frames", so whatever follows is not data.
     this.#discardInput = true;
     this.#releaseMessage();
-    this.#events.push({ type: 'close', code: parsed.code, reason: parsed.reason });
+    this.#pushEvent({ type: 'close', code: parsed.code, reason: parsed.reason });
     if (!this.#closeSent) {
       // RFC 6455 §5.5.1: "If an endpoint receives a Close frame and did not previously send a
       // Close frame, the endpoint MUST send a Close frame in response. (When sending a Close
@@ -596,18 +619,42 @@ export class Protocol {
     this.#protocolError = error;
     this.#discardInput = true;
     this.#releaseMessage();
-    this.#events.push({ type: 'error', error });
+    const answerable = this.#deferCloseEcho && this.#events.some(isWholeMessage);
+    this.#pushEvent({ type: 'error', error });
     if (!this.#closeSent && error.closeCode !== CloseCode.Abnormal) {
-      this.#writer.writeFrame(FIN_BIT | Opcode.Close, encodeClosePayload(error.closeCode));
+      const payload = encodeClosePayload(error.closeCode);
+      // The messages that arrived before the violation were valid: like the reply to a close
+      // frame, the failure's close frame waits until the application could answer them.
+      if (answerable) {
+        this.#closeEchoPending = payload;
+        return false;
+      }
+      this.#writer.writeFrame(FIN_BIT | Opcode.Close, payload);
       this.#closeSent = true;
     }
-    this.#state = ConnectionState.Closing;
-    if (this.side === Side.Server && !this.#eofSent) this.#sendEof();
+    this.#endAfterFailure();
     return false;
   }
 
+  /** Once the failure's close frame is out (or none can be sent): nothing but the TCP close remains. */
+  #endAfterFailure(): void {
+    this.#state = ConnectionState.Closing;
+    if (this.side === Side.Server && !this.#eofSent) this.#sendEof();
+  }
+
+  #pushEvent(event: ProtocolEvent): void {
+    if (this.#events === NO_EVENTS) this.#events = [event];
+    else this.#events.push(event);
+  }
+
+  /** The incremental validator, for text that is fragmented, split across chunks or decoded by an extension. */
+  #updateUtf8(data: Buffer, messageEnd: boolean): boolean {
+    const utf8 = (this.#utf8 ??= new Utf8Validator());
+    return utf8.update(data) && (!messageEnd || utf8.finish());
+  }
+
   #releaseMessage(): void {
-    this.#assembler.clear();
+    this.#assembler?.clear();
     this.#messageInProgress = false;
     this.#controlPayload = undefined;
   }
@@ -615,6 +662,11 @@ export class Protocol {
   #stateName(): string {
     return ['connecting', 'open', 'closing', 'closed'][this.#state]!;
   }
+}
+
+/** A message the application has whole and may answer: an assembled one, or a stream's last piece. */
+function isWholeMessage(event: ProtocolEvent): boolean {
+  return event.type === 'message' || (event.type === 'piece' && event.messageEnd);
 }
 
 function positiveLimit(value: number | undefined, fallback: number, name: string): number {

@@ -28,6 +28,7 @@ const noPolicy: UpgradePolicy<undefined> = {
   selectProtocol: undefined,
   authenticate: undefined,
   headers: undefined,
+  perMessageDeflate: undefined,
 };
 
 const context = { remoteAddress: '127.0.0.1', signal: new AbortController().signal };
@@ -147,5 +148,58 @@ describe('negotiateUpgrade', () => {
     expect(await statusOf(request(), { authenticate: () => Promise.reject(new Error('x')) })).toBe(500);
     expect(await statusOf(request(), { headers: { 'x-bad': 'a\r\nInjected: yes' } })).toBe(500);
     expect(await statusOf(request(), { headers: () => ({ 'x-extra': 'yes' }) })).toBe(101);
+  });
+});
+
+describe('negotiateUpgrade: permessage-deflate', () => {
+  const withOffer = (offer: string) => request({ headers: { 'sec-websocket-extensions': offer } });
+
+  async function accepted(incoming: IncomingMessage, policy: Partial<UpgradePolicy<undefined>>) {
+    const outcome = await outcomeOf(incoming, policy);
+    if (!outcome.accepted) throw new Error(`refused with ${outcome.rejection.status}`);
+    outcome.deflate?.dispose();
+    return outcome;
+  }
+
+  it('is off by default: an offer is left unanswered and the connection gets no extension', async () => {
+    const outcome = await accepted(withOffer('permessage-deflate; client_max_window_bits'), {});
+    expect(outcome.extensions).toBe('');
+    expect(outcome.deflate).toBeUndefined();
+    expect(outcome.response).not.toContain('Sec-WebSocket-Extensions');
+  });
+
+  it('accepts the first acceptable offer, answering server_no_context_takeover by default', async () => {
+    const outcome = await accepted(withOffer('permessage-deflate; client_max_window_bits'), { perMessageDeflate: {} });
+    expect(outcome.extensions).toBe('permessage-deflate; server_no_context_takeover; client_max_window_bits=15');
+    expect(outcome.response).toContain(`Sec-WebSocket-Extensions: ${outcome.extensions}\r\n`);
+    expect(outcome.deflate?.parameters.compressNoContextTakeover).toBe(true);
+  });
+
+  it('skips an invalid offer for the next one, and declines gracefully when none is acceptable', async () => {
+    // RFC 7692 §7: the server "MUST decline" an offer with an unknown, invalid or repeated parameter.
+    const next = await accepted(
+      withOffer('permessage-deflate; x_unknown, permessage-deflate; client_no_context_takeover'),
+      { perMessageDeflate: {} },
+    );
+    expect(next.extensions).toBe('permessage-deflate; server_no_context_takeover; client_no_context_takeover');
+    for (const offer of [
+      'permessage-deflate; x_unknown',
+      'permessage-deflate; server_max_window_bits=16',
+      'permessage-deflate; client_max_window_bits=07',
+      'permessage-deflate; server_no_context_takeover; server_no_context_takeover',
+      'permessage-deflate; server_no_context_takeover=1',
+    ]) {
+      const declined = await accepted(withOffer(offer), { perMessageDeflate: {} });
+      expect(declined.extensions, offer).toBe('');
+      expect(declined.deflate, offer).toBeUndefined();
+    }
+  });
+
+  it('negotiates after authenticate, so a refused request allocates no extension', async () => {
+    const outcome = await outcomeOf(withOffer('permessage-deflate'), {
+      perMessageDeflate: {},
+      authenticate: () => ({ accept: false, status: 403 }),
+    });
+    expect(outcome.accepted).toBe(false);
   });
 });

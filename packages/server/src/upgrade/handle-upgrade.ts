@@ -1,9 +1,12 @@
 import type { IncomingMessage } from 'node:http';
 import {
+  acceptPerMessageDeflate,
   buildAcceptResponse,
   type ExtensionOffer,
   HandshakeError,
   type OutgoingHeaders,
+  type PerMessageDeflate,
+  type PerMessageDeflateServerOptions,
   selectSubprotocol,
   validateUpgradeRequest,
 } from '@ws/core';
@@ -56,10 +59,21 @@ export interface UpgradePolicy<Data> {
   readonly selectProtocol: ((offered: readonly string[], request: IncomingMessage) => string | undefined) | undefined;
   readonly authenticate: Authenticate<Data> | undefined;
   readonly headers: OutgoingHeaders | ((request: IncomingMessage, info: HandshakeInfo) => OutgoingHeaders | undefined) | undefined;
+  /** What permessage-deflate offers are accepted with; undefined when compression is off. */
+  readonly perMessageDeflate: PerMessageDeflateServerOptions | undefined;
 }
 
 export type UpgradeOutcome<Data> =
-  | { readonly accepted: true; readonly response: string; readonly protocol: string; readonly data: Data }
+  | {
+      readonly accepted: true;
+      readonly response: string;
+      readonly protocol: string;
+      readonly data: Data;
+      /** The `Sec-WebSocket-Extensions` value of the response ('' when none was accepted). */
+      readonly extensions: string;
+      /** The negotiated permessage-deflate, for the connection's protocol; whoever drops the outcome disposes it. */
+      readonly deflate: PerMessageDeflate | undefined;
+    }
   | { readonly accepted: false; readonly error: HandshakeError; readonly rejection: UpgradeRejection };
 
 /** The path of a request target (`/chat?room=1` → `/chat`). */
@@ -194,13 +208,28 @@ export async function negotiateUpgrade<Data>(
   const headers =
     authenticatedHeaders === undefined ? extraHeaders : { ...extraHeaders, ...authenticatedHeaders };
 
+  // Negotiated last, once nothing else can refuse the request: the extension is the one thing
+  // here that holds resources (zlib engines, created lazily, released by `dispose`). RFC 7692
+  // §5: when no offer is acceptable the response leaves permessage-deflate out and "both
+  // endpoints proceed without per-message compression once the opening handshake is completed."
+  const accepted =
+    policy.perMessageDeflate === undefined ? undefined : acceptPerMessageDeflate(validated.extensions, policy.perMessageDeflate);
+
   let response: string;
   try {
-    response = buildAcceptResponse({ key: validated.key, protocol, headers });
+    response = buildAcceptResponse({ key: validated.key, protocol, headers, extensions: accepted?.response });
   } catch (error) {
+    accepted?.extension.dispose();
     return internalError(`The 101 response cannot be written: ${(error as Error).message}`, error);
   }
-  return { accepted: true, response, protocol: protocol ?? '', data };
+  return {
+    accepted: true,
+    response,
+    protocol: protocol ?? '',
+    data,
+    extensions: accepted?.response ?? '',
+    deflate: accepted?.extension,
+  };
 }
 
 function flatten(headers: OutgoingHeaders): Record<string, string> {

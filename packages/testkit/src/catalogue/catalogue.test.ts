@@ -9,7 +9,7 @@ const countBySection = (cases: readonly { section: number }[]) =>
 
 describe('catalogue', () => {
   it('has the Autobahn sections with their case counts', () => {
-    expect(countBySection(catalogue)).toEqual({ 1: 16, 2: 11, 3: 7, 4: 10, 5: 20, 6: 145, 7: 41, 9: 54, 10: 16 });
+    expect(countBySection(catalogue)).toEqual({ 1: 16, 2: 11, 3: 7, 4: 10, 5: 20, 6: 145, 7: 41, 9: 54, 10: 16, 12: 50, 13: 100 });
   });
 
   it('has at least 250 cases for each kind of target without the slow section', () => {
@@ -22,7 +22,7 @@ describe('catalogue', () => {
     for (const item of catalogue) {
       expect(item.id.startsWith(`${item.section}.`), item.id).toBe(true);
       expect(item.description.length, item.id).toBeGreaterThan(20);
-      expect(item.rfc, item.id).toMatch(/(RFC 6455 §[\d.]+|IANA).*"/);
+      expect(item.rfc, item.id).toMatch(/(RFC (6455|7692) §[\d.]+|IANA).*"/);
     }
   });
 
@@ -31,6 +31,13 @@ describe('catalogue', () => {
     expect([...ids].sort(compareCaseIds)).toEqual(ids);
     expect(ids.indexOf('1.1.8')).toBeLessThan(ids.indexOf('1.2.1'));
     expect(ids.indexOf('2.9')).toBeLessThan(ids.indexOf('2.10'));
+  });
+
+  it('marks exactly sections 12 and 13 as needing permessage-deflate', () => {
+    expect(catalogue.filter((item) => item.deflate === true).map((item) => item.section)).toEqual([
+      ...Array<number>(50).fill(12),
+      ...Array<number>(100).fill(13),
+    ]);
   });
 
   it('marks exactly section 9 as slow', () => {
@@ -73,6 +80,15 @@ describe('selectCases', () => {
     expect(ids('*').some((id) => id.startsWith('9.'))).toBe(false);
     expect(ids('*', true).filter((id) => id.startsWith('9.'))).toHaveLength(54);
     expect(ids('9.1.*')).toHaveLength(6);
+  });
+
+  it('leaves sections 12 and 13 out unless asked for by flag or by name', () => {
+    expect(ids('*').some((id) => /^1[23]\./.test(id))).toBe(false);
+    expect(selectCases(catalogue, { deflate: true }).filter((item) => item.section >= 12)).toHaveLength(150);
+    expect(ids('12.*')).toHaveLength(50);
+    expect(ids('13.2')).toHaveLength(10);
+    expect(ids('12.*,13.*,!13.10.*')).toHaveLength(140);
+    expect(selectCases(catalogue, { cases: '13.*', targetKind: 'client' })).toHaveLength(90);
   });
 
   it('keeps the cases that apply to the target kind', () => {

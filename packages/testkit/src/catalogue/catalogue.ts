@@ -8,6 +8,8 @@ import { section6 } from './section-6-utf8.js';
 import { section7 } from './section-7-close.js';
 import { section9 } from './section-9-limits.js';
 import { section10 } from './section-10-misc.js';
+import { section12 } from './section-12-compression.js';
+import { section13 } from './section-13-compression-parameters.js';
 
 /** Every conformance case, in id order. */
 export const catalogue: readonly ConformanceCase[] = [
@@ -20,6 +22,8 @@ export const catalogue: readonly ConformanceCase[] = [
   ...section7,
   ...section9,
   ...section10,
+  ...section12,
+  ...section13,
 ].sort((left, right) => compareCaseIds(left.id, right.id));
 
 export interface CaseSelection {
@@ -33,6 +37,11 @@ export interface CaseSelection {
    * explicitly ("9.*", "9.1.1").
    */
   readonly slow?: boolean;
+  /**
+   * Include the permessage-deflate cases (sections 12 and 13), for a target that compresses.
+   * They are also included when a pattern names section 12 or 13 explicitly ("12.*", "13.2.1").
+   */
+  readonly deflate?: boolean;
   /** Keep only the cases that apply to this kind of target. */
   readonly targetKind?: TargetKind;
 }
@@ -65,6 +74,7 @@ export function selectCases(cases: readonly ConformanceCase[], selection: CaseSe
   const includeExpressions = (includes.length === 0 ? ['*'] : includes).map((pattern) => ({
     expression: patternToRegExp(pattern),
     namesSlowSection: /^9(\.|$)/.test(pattern),
+    namesDeflateSection: /^1[23](\.|$)/.test(pattern),
   }));
   return cases.filter((conformanceCase) => {
     if (
@@ -76,8 +86,10 @@ export function selectCases(cases: readonly ConformanceCase[], selection: CaseSe
     }
     if (excludes.some((expression) => expression.test(conformanceCase.id))) return false;
     return includeExpressions.some(
-      ({ expression, namesSlowSection }) =>
-        expression.test(conformanceCase.id) && (conformanceCase.slow !== true || selection.slow === true || namesSlowSection),
+      ({ expression, namesSlowSection, namesDeflateSection }) =>
+        expression.test(conformanceCase.id) &&
+        (conformanceCase.slow !== true || selection.slow === true || namesSlowSection) &&
+        (conformanceCase.deflate !== true || selection.deflate === true || namesDeflateSection),
     );
   });
 }

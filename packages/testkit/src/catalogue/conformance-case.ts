@@ -1,3 +1,4 @@
+import type { ExtensionOffer } from '@ws/core';
 import type { HttpRequestHead } from '../peer/http-head.js';
 import type { RequestHeaders, ScriptedPeer } from '../peer/scripted-peer.js';
 import type { PeerObserver } from './peer-observer.js';
@@ -55,6 +56,12 @@ export interface OpenOptions {
   readonly method?: string;
   /** Client targets: the raw response to answer the client's request with, wrong on purpose. */
   readonly answer?: (request: HttpRequestHead) => string;
+  /**
+   * Client targets, with a valid answer: given the extensions the client offered, the
+   * `Sec-WebSocket-Extensions` value to accept them with (undefined: none). Server targets
+   * offer extensions through `headers`.
+   */
+  readonly acceptExtensions?: (offers: readonly ExtensionOffer[]) => string | undefined;
 }
 
 /** What a case gets to run with. */
@@ -77,7 +84,8 @@ export interface CaseContext {
 /**
  * One conformance case: data plus the script that runs it. Ids and sections follow the
  * Autobahn numbering the WebSocket world knows (1 framing, 2 pings/pongs, 3 reserved bits,
- * 4 opcodes, 5 fragmentation, 6 UTF-8, 7 close handling, 9 limits/performance, 10 misc).
+ * 4 opcodes, 5 fragmentation, 6 UTF-8, 7 close handling, 9 limits/performance, 10 misc,
+ * 12 compression with the default offer, 13 compression with each parameter).
  */
 export interface ConformanceCase {
   readonly id: string;
@@ -90,6 +98,8 @@ export interface ConformanceCase {
   readonly targets?: readonly TargetKind[];
   /** Slow (section 9): only run when asked for. */
   readonly slow?: boolean;
+  /** Needs permessage-deflate (sections 12 and 13): only run when asked for. */
+  readonly deflate?: boolean;
   run(context: CaseContext): Promise<Verdict>;
 }
 
@@ -103,6 +113,8 @@ export const SECTION_TITLES: Readonly<Record<number, string>> = {
   7: 'Close handling',
   9: 'Limits and performance',
   10: 'Miscellaneous',
+  12: 'Compression (permessage-deflate), default offer',
+  13: 'Compression (permessage-deflate), each parameter',
 };
 
 /** Numeric order of dotted ids: 1.2.10 after 1.2.9. */

@@ -1,5 +1,5 @@
 import { Buffer } from 'node:buffer';
-import { Opcode, isControlOpcode, isKnownOpcode, isValidUtf8, parseClosePayload } from '@ws/core';
+import { Opcode, type PerMessageDeflate, isControlOpcode, isKnownOpcode, isValidUtf8, parseClosePayload } from '@ws/core';
 import { describeFrame, describePayload } from '../peer/frame-reader.js';
 import type { ScriptedPeer } from '../peer/scripted-peer.js';
 import type { TargetKind } from './conformance-case.js';
@@ -37,21 +37,34 @@ export function describeEvent(event: ObservedEvent): string {
 }
 
 /**
+ * The most a compressed message from the implementation may inflate to: far above any message
+ * a case sends, so only a runaway stream hits it.
+ */
+const MAX_INFLATED_LENGTH = 256 * 1024 * 1024;
+
+/**
  * Reads what the implementation under test sends, the way a conforming endpoint would: it
  * reassembles messages, answers pings (so a heartbeat cannot disturb a case), and checks every
  * frame against the rules RFC 6455 sets for the sender — a server must not mask, a client must,
  * no RSV bits without an extension, only known opcodes, unfragmented control frames of at most
  * 125 bytes, minimal lengths, valid UTF-8 in text and close reasons, valid close codes, and
  * nothing after its close frame. Any breach is reported as a 'violation' event.
+ *
+ * Once a case has negotiated permessage-deflate (`useDeflate`), RSV1 on the first frame of a
+ * data message marks it compressed (RFC 7692 §6), and the message is inflated with the agreed
+ * parameters: a window or context the implementation was not allowed to use shows up as data
+ * that does not inflate, a violation.
  */
 export class PeerObserver {
   readonly #peer: ScriptedPeer;
   readonly #target: TargetKind;
   readonly #note: (text: string) => void;
-  #message: { binary: boolean; pieces: Buffer[] } | undefined;
+  #message: { binary: boolean; compressed: boolean; pieces: Buffer[] } | undefined;
   #lookahead: ObservedEvent | undefined;
   #closeReceived: { code: number; reason: string } | undefined;
   #eof = false;
+  #deflate: PerMessageDeflate | undefined;
+  #compressedMessages = 0;
 
   constructor(peer: ScriptedPeer, target: TargetKind, note: (text: string) => void) {
     this.#peer = peer;
@@ -62,6 +75,16 @@ export class PeerObserver {
   /** The close frame the implementation sent, once one was seen. */
   get closeReceived(): { code: number; reason: string } | undefined {
     return this.#closeReceived;
+  }
+
+  /** Inflates the implementation's compressed messages with this negotiated extension from now on. */
+  useDeflate(deflate: PerMessageDeflate): void {
+    this.#deflate = deflate;
+  }
+
+  /** How many of the messages seen so far came compressed (RSV1 set). */
+  get compressedMessages(): number {
+    return this.#compressedMessages;
   }
 
   /** Whether the implementation's end of the TCP connection was seen. */
@@ -119,7 +142,13 @@ export class PeerObserver {
       // RFC 6455 §5.1: "a client MUST mask all frames that it sends to the server".
       return violation('a client sent an unmasked frame');
     }
-    if (frame.rsv1 || frame.rsv2 || frame.rsv3) {
+    const dataFrameStart = frame.opcode === Opcode.Text || frame.opcode === Opcode.Binary;
+    if (frame.rsv1 && this.#deflate !== undefined && !dataFrameStart) {
+      // RFC 7692 §6: "An endpoint MUST NOT set the "Per-Message Compressed" bit of control
+      // frames and non-first fragments of a data message."
+      return violation('RSV1 (compressed) on a control frame or a non-first fragment');
+    }
+    if ((frame.rsv1 && this.#deflate === undefined) || frame.rsv2 || frame.rsv3) {
       // RFC 6455 §5.2: "MUST be 0 unless an extension is negotiated that defines meanings for non-zero values."
       return violation('RSV bits set without a negotiated extension');
     }
@@ -151,12 +180,20 @@ export class PeerObserver {
     } else {
       // RFC 6455 §5.4: "The fragments of one message MUST NOT be interleaved between the fragments of another message".
       if (this.#message !== undefined) return violation('a new message inside a fragmented message');
-      this.#message = { binary: frame.opcode === Opcode.Binary, pieces: [frame.payload] };
+      this.#message = { binary: frame.opcode === Opcode.Binary, compressed: frame.rsv1, pieces: [frame.payload] };
     }
     if (!frame.fin) return undefined;
-    const { binary, pieces } = this.#message;
+    const { binary, compressed, pieces } = this.#message;
     this.#message = undefined;
-    const data = pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces);
+    let data = pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces);
+    if (compressed) {
+      // RFC 7692 §7.2.2: "1. Append 4 octets of 0x00 0x00 0xff 0xff to the tail end of the
+      // payload of the message. 2. Decompress the resulting data using DEFLATE."
+      const inflated = this.#deflate!.decode(data, true, MAX_INFLATED_LENGTH);
+      if (inflated instanceof Error) return violation(`a compressed message that does not inflate with the agreed parameters (${inflated.message})`);
+      this.#compressedMessages++;
+      data = Buffer.from(inflated.buffer, inflated.byteOffset, inflated.byteLength);
+    }
     // RFC 6455 §5.6: "the whole message MUST contain valid UTF-8".
     if (!binary && !isValidUtf8(data)) return violation('a text message that is not valid UTF-8');
     return { type: 'message', binary, data };

@@ -1,6 +1,6 @@
 /**
- * The sentences of RFC 6455 (and the IANA registry it created) that the conformance cases
- * check, quoted with their section, so that every verdict can be traced to the text.
+ * The sentences of RFC 6455 (and the IANA registry it created) and RFC 7692 that the
+ * conformance cases check, quoted with their section, so that every verdict can be traced to the text.
  */
 export const RfcQuote = {
   payloadLength:
@@ -82,4 +82,14 @@ export const RfcQuote = {
     'RFC 6455 §4.1: "1. If the status code received from the server is not 101, the client handles the response per HTTP [RFC2616] procedures." The WebSocket connection is not established.',
   autoFragmentation:
     'RFC 6455 §5.4: "The primary purpose of fragmentation is to allow sending a message that is of unknown size when the message is started without having to buffer that message." A sender may fragment as it likes; the message must arrive whole.',
+  deflateMessage:
+    'RFC 7692 §7.2.2: "An endpoint uses the following algorithm to decompress a message. 1. Append 4 octets of 0x00 0x00 0xff 0xff to the tail end of the payload of the message. 2. Decompress the resulting data using DEFLATE." Whether the reply is compressed is the implementation\'s choice; its content must be the message.',
+  deflateFragments:
+    'RFC 7692 §6: "An endpoint MUST NOT set the "Per-Message Compressed" bit of control frames and non-first fragments of a data message." The compressed payload of one message may be cut across its frames anywhere (as in the example of §7.2.3.1).',
+  deflateContextTakeover:
+    'RFC 7692 §7.2.2: "If the "agreed parameters" contain the "client_no_context_takeover" extension parameter, the server MAY decompress each new message with an empty LZ77 sliding window. Otherwise, the server MUST decompress each new message using the LZ77 sliding window used to process the last compressed message." (and the same for the client with "server_no_context_takeover").',
+  deflateWindowBits:
+    'RFC 7692 §7.1.2.1: "This parameter has a decimal integer value without leading zeroes between 8 to 15, inclusive, indicating the base-2 logarithm of the LZ77 sliding window size"; a side whose window was limited compresses within it, so the peer keeps only that many bytes.',
+  deflateOffers:
+    'RFC 7692 §5: "The order of elements is important as it specifies the client\'s preference." A server accepts at most one permessage-deflate offer, and its response must be valid for the offer it accepted (§7).',
 } as const;

@@ -92,6 +92,12 @@ describe('ws-testkit', () => {
     expect(await runCli(['list', '--cases', '10.5.*'], io)).toBe(0);
     expect(output.stdout.trim().split('\n')).toHaveLength(5);
     expect(output.stdout).toContain('[server only]');
+    const { output: deflateOutput, io: deflateIo } = capture();
+    expect(await runCli(['list', '--deflate', '--cases', '12.*,13.*'], deflateIo)).toBe(0);
+    expect(deflateOutput.stdout.trim().split('\n')).toHaveLength(150);
+    const { output: defaultOutput, io: defaultIo } = capture();
+    expect(await runCli(['list'], defaultIo)).toBe(0);
+    expect(defaultOutput.stdout).not.toMatch(/^1[23]\./m);
     expect(await runCli(['--help'], io)).toBe(0);
     expect(output.stdout).toContain('Usage:');
     expect(await runCli(['server'], io)).toBe(2);

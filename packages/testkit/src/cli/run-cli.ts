@@ -26,11 +26,13 @@ export const USAGE = `Usage:
   ws-testkit client [--host 127.0.0.1] [--port 9001] [options]
                                                      serve the Autobahn client protocol and test the client
                                                      that connects (/getCaseCount, /runCase, /updateReports)
-  ws-testkit list [--cases …] [--slow]               list the cases
+  ws-testkit list [--cases …] [--slow] [--deflate]   list the cases
 
 Options:
   --cases <patterns>      comma-separated: 1.*,5.*  6.4.1  7  !6.4.*   (default: all)
   --slow                  include section 9 (limits and performance)
+  --deflate               include sections 12 and 13 (permessage-deflate); a target
+                          that declines compression gets informational outcomes
   --agent <name>          name of the implementation in the reports
   --report-dir <dir>      where index.json and index.html go (default: ws-testkit-report)
   --no-report             write no report files
@@ -45,6 +47,7 @@ Exit status: 0 when no case failed, 1 when one did, 2 on a usage error.
 const OPTIONS = {
   cases: { type: 'string' },
   slow: { type: 'boolean' },
+  deflate: { type: 'boolean' },
   agent: { type: 'string' },
   'report-dir': { type: 'string' },
   'no-report': { type: 'boolean' },
@@ -87,7 +90,11 @@ export async function runCli(argv: readonly string[], io: Partial<CliIo> = {}): 
       ...(values.timeout === undefined ? {} : { response: milliseconds(values.timeout, 'timeout')!, close: milliseconds(values.timeout, 'timeout')! }),
       ...(values['fail-fast-wait'] === undefined ? {} : { failFast: milliseconds(values['fail-fast-wait'], 'fail-fast-wait')! }),
     };
-    const selection = { ...(values.cases === undefined ? {} : { cases: values.cases }), slow: values.slow === true };
+    const selection = {
+      ...(values.cases === undefined ? {} : { cases: values.cases }),
+      slow: values.slow === true,
+      deflate: values.deflate === true,
+    };
     const reporter = createProgressReporter(out.stdout, { color: out.color, verbose: values.verbose === true });
     let report: ConformanceReport;
     switch (command) {

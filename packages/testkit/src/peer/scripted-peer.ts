@@ -9,6 +9,7 @@ import {
   generateKey,
   headerLengthFor,
   parseClosePayload,
+  parseExtensionOffers,
   validateUpgradeResponse,
 } from '@ws/core';
 import { ExpectationError } from './expectation-error.js';
@@ -267,7 +268,7 @@ export class ScriptedPeer {
       try {
         validateUpgradeResponse(
           { statusCode: response.statusCode, headers: response.headers },
-          { key: sentKey, protocols: options.protocols ?? [], offeredExtensions: [] },
+          { key: sentKey, protocols: options.protocols ?? [], offeredExtensions: offeredExtensionNames(options.headers) },
         );
       } catch (error) {
         socket.destroy();
@@ -689,6 +690,21 @@ function buildRequest(parts: {
   }
   for (const { name, value } of overrides.values()) if (value !== null) lines.push(`${name}: ${value}`);
   return `${parts.method} ${parts.path} HTTP/${parts.httpVersion}\r\n${lines.map((line) => `${line}\r\n`).join('')}\r\n`;
+}
+
+/**
+ * The names of the extensions a `Sec-WebSocket-Extensions` override offers, which the server
+ * may then accept (RFC 6455 §4.1: a response may only use extensions "present in the client's
+ * handshake"). An override that does not parse offers nothing a server could accept.
+ */
+function offeredExtensionNames(headers: RequestHeaders | undefined): string[] {
+  const value = overriddenValue(headers, 'sec-websocket-extensions');
+  if (value === undefined) return [];
+  try {
+    return parseExtensionOffers(value, 'Sec-WebSocket-Extensions', { markRepeatedParams: true }).map((offer) => offer.name);
+  } catch {
+    return [];
+  }
 }
 
 function overriddenValue(headers: RequestHeaders | undefined, name: string): string | undefined {

@@ -1,6 +1,6 @@
 import { Buffer } from 'node:buffer';
 import net from 'node:net';
-import { HandshakeError, buildAcceptResponse, buildRejectResponse, validateUpgradeRequest } from '@ws/core';
+import { type ExtensionOffer, HandshakeError, buildAcceptResponse, buildRejectResponse, validateUpgradeRequest } from '@ws/core';
 import { ExpectationError } from './expectation-error.js';
 import { type HttpRequestHead, parseRequestHead, readHttpHead } from './http-head.js';
 import { DEFAULT_EXPECT_TIMEOUT, ScriptedPeer } from './scripted-peer.js';
@@ -28,6 +28,11 @@ export interface AcceptOptions {
   readonly handshake?: HandshakeAnswer;
   /** With 'valid': the subprotocol to select, written as given. */
   readonly protocol?: string;
+  /**
+   * With 'valid': the `Sec-WebSocket-Extensions` value to answer with, or a function of the
+   * extensions the client offered that returns it (undefined: none accepted).
+   */
+  readonly extensions?: string | ((offers: readonly ExtensionOffer[]) => string | undefined);
   /** Milliseconds to wait for a connection and its request. Default: the server's timeout. */
   readonly timeout?: number;
 }
@@ -67,12 +72,13 @@ export class PendingUpgrade {
     let response: string | Uint8Array;
     if (handshake === 'valid') {
       try {
-        const { key } = validateUpgradeRequest({
+        const { key, extensions: offers } = validateUpgradeRequest({
           method: this.request.method,
           httpVersion: this.request.httpVersion,
           headers: this.request.headers,
         });
-        response = buildAcceptResponse({ key, protocol: options.protocol });
+        const extensions = typeof options.extensions === 'function' ? options.extensions(offers) : options.extensions;
+        response = buildAcceptResponse({ key, protocol: options.protocol, extensions });
       } catch (error) {
         if (!(error instanceof HandshakeError)) throw error;
         this.#write(buildRejectResponse({ status: error.status, headers: error.headers }));

@@ -165,7 +165,7 @@ export class AutobahnServer {
       target: 'client',
       timeouts: this.#timeouts,
       caseTimeout: conformanceCase.slow === true ? 120_000 : 30_000,
-      open: (options) => upgrade.answer({ handshake: options.answer ?? 'valid' }),
+      open: (options) => upgrade.answer({ handshake: options.answer ?? 'valid', extensions: options.acceptExtensions }),
     });
     let results = this.#results.get(agent);
     if (results === undefined) this.#results.set(agent, (results = new Map()));

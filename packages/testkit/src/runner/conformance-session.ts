@@ -106,7 +106,7 @@ export class ConformanceSession {
       target: 'client',
       timeouts: this.timeouts,
       caseTimeout,
-      open: async (options) => (await upgrade).answer({ handshake: options.answer ?? 'valid' }),
+      open: async (options) => (await upgrade).answer({ handshake: options.answer ?? 'valid', extensions: options.acceptExtensions }),
     });
     // The next case must not overlap this one: give the client time to finish, bounded.
     let timer: ReturnType<typeof setTimeout> | undefined;
