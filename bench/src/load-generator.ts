@@ -109,9 +109,8 @@ async function echoLoad(): Promise<void> {
         sentAt = now;
       }
       if (!running) return;
-      // Refill the window: one frame per reply (a whole burst when the window emptied).
-      if (replies === window) socket.write(burst);
-      else for (let index = 0; index < replies; index++) socket.write(frame);
+      // Refill the window with one write: one frame per reply, as many as came back.
+      socket.write(replies === window ? burst : burst.subarray(0, replies * frame.length));
     });
     socket.write(burst);
   }

@@ -1,22 +1,38 @@
 /**
- * End-to-end benchmark of @ws/server beside ws in the same run: each scenario alternates the
- * two servers over several rounds (medians reported), the server pinned to core 0 and the load
- * generator to core 1 when `taskset` exists. Prints a Markdown table and writes
- * bench-results/echo.json. Options: BENCH_ROUNDS (default 3), BENCH_SECONDS (default 2),
- * BENCH_IDLE_CONNECTIONS (default 10000).
+ * End-to-end benchmarks of @ws/server and @ws/client beside ws, in the same run. See README.md
+ * for the method and its caveats. Prints a Markdown table per section and writes
+ * bench-results/echo.json.
+ *
+ * The processes run a bundle of the sources made here with tsup (what the packages publish,
+ * without `keepNames`), not the sources through tsx: tsx compiles with esbuild's `keepNames`,
+ * which wraps every function expression in a runtime `name` assignment, a cost (memory per
+ * closure, time per call) the published packages do not have and ws does not pay either.
+ *
+ * Options (environment):
+ *   BENCH_ROUNDS            alternating A/B rounds per scenario (default 3)
+ *   BENCH_SECONDS           seconds of load per round (default 2)
+ *   BENCH_IDLE_CONNECTIONS  connections of the memory and broadcast sections (default 10000)
+ *   BENCH_SECTIONS          comma-separated subset of echo,memory,broadcast,client (default all)
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { createInterface, type Interface } from 'node:readline';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { build } from 'tsup';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
 const IDLE_CONNECTIONS = Number(process.env.BENCH_IDLE_CONNECTIONS ?? 10_000);
-const IMPLEMENTATIONS = ['ours', 'ws'] as const;
-type Implementation = (typeof IMPLEMENTATIONS)[number];
+const SECTIONS = new Set((process.env.BENCH_SECTIONS ?? 'echo,memory,broadcast,client').split(','));
+/** Opened before the first memory reading, so that one-time costs (code, pools) are not counted per connection. */
+const WARM_CONNECTIONS = 1_000;
+const BROADCAST_SIZE = 1024;
+const BROADCAST_REPEATS = 10;
+const BROADCAST_WARM_UP = 3;
 
-const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
+const benchDirectory = fileURLToPath(new URL('..', import.meta.url));
+const outDirectory = fileURLToPath(new URL('../dist', import.meta.url));
+
 const hasTaskset = (() => {
   try {
     execFileSync('taskset', ['-c', '0', 'true']);
@@ -26,138 +42,367 @@ const hasTaskset = (() => {
   }
 })();
 
-function spawnPinned(core: number, args: string[]): ChildProcess {
-  const command = [process.execPath, '--import', 'tsx', '--conditions=@ws/source', '--expose-gc', ...args];
-  return hasTaskset
-    ? spawn('taskset', ['-c', String(core), ...command], { stdio: ['pipe', 'pipe', 'inherit'] })
-    : spawn(command[0]!, command.slice(1), { stdio: ['pipe', 'pipe', 'inherit'] });
+// ---- Build -------------------------------------------------------------------------------
+
+await build({
+  entry: {
+    'echo-server': `${benchDirectory}src/echo-server.ts`,
+    'load-generator': `${benchDirectory}src/load-generator.ts`,
+    'client-load': `${benchDirectory}src/client-load.ts`,
+  },
+  outDir: outDirectory,
+  format: ['esm'],
+  target: 'node20',
+  platform: 'node',
+  splitting: false,
+  sourcemap: false,
+  dts: false,
+  clean: true,
+  silent: true,
+  keepNames: false,
+  // The workspace packages are bundled from their sources; ws stays the installed package.
+  noExternal: [/^@ws\//],
+  external: ['ws', 'bufferutil', 'utf-8-validate'],
+  esbuildOptions(options) {
+    options.conditions = ['@ws/source'];
+  },
+});
+
+// ---- Processes ---------------------------------------------------------------------------
+
+/** A child process speaking JSON lines on stdout, read in order. */
+class Child {
+  readonly process: ChildProcess;
+  readonly exited: Promise<unknown>;
+  readonly #queue: unknown[] = [];
+  readonly #waiters: ((value: unknown) => void)[] = [];
+
+  constructor(core: number, script: string, args: readonly string[], nodeFlags: readonly string[] = []) {
+    const command = [process.execPath, '--expose-gc', ...nodeFlags, `${outDirectory}/${script}.js`, ...args];
+    this.process = hasTaskset
+      ? spawn('taskset', ['-c', String(core), ...command], { cwd: benchDirectory, stdio: ['pipe', 'pipe', 'inherit'] })
+      : spawn(command[0]!, command.slice(1), { cwd: benchDirectory, stdio: ['pipe', 'pipe', 'inherit'] });
+    this.exited = new Promise((resolve) => this.process.once('exit', resolve));
+    createInterface({ input: this.process.stdout! }).on('line', (line) => {
+      const value: unknown = JSON.parse(line);
+      const waiter = this.#waiters.shift();
+      if (waiter === undefined) this.#queue.push(value);
+      else waiter(value);
+    });
+  }
+
+  next<T>(): Promise<T> {
+    if (this.#queue.length > 0) return Promise.resolve(this.#queue.shift() as T);
+    return new Promise((resolve) => this.#waiters.push(resolve as (value: unknown) => void));
+  }
+
+  async ask<T>(line: string): Promise<T> {
+    this.process.stdin!.write(`${line}\n`);
+    return this.next<T>();
+  }
+
+  async stop(): Promise<void> {
+    this.process.stdin!.end();
+    await this.exited;
+  }
 }
 
-function lines(child: ChildProcess): Interface {
-  return createInterface({ input: child.stdout! });
+const IMPLEMENTATIONS = ['ours', 'ws'] as const;
+type Implementation = (typeof IMPLEMENTATIONS)[number];
+
+/** Starts a server on core 0; resolves with it and its port. */
+async function startServer(implementation: string, nodeFlags: readonly string[] = []): Promise<{ server: Child; port: number }> {
+  const server = new Child(0, 'echo-server', [implementation], nodeFlags);
+  const { port } = await server.next<{ port: number }>();
+  return { server, port };
 }
 
-async function nextJson<T>(reader: Interface): Promise<T> {
-  const [line] = (await new Promise((resolve) => reader.once('line', (value) => resolve([value])))) as [string];
-  return JSON.parse(line) as T;
+/** Opens `connections` idle connections from core 1; resolves once they are all open. */
+async function openIdle(port: number, connections: number): Promise<Child> {
+  const generator = new Child(1, 'load-generator', [JSON.stringify({ port, connections, idle: true })]);
+  await generator.next();
+  return generator;
 }
 
-interface RunningServer {
-  port: number;
-  child: ChildProcess;
-  reader: Interface;
+async function closeIdle(generator: Child): Promise<void> {
+  generator.process.stdin!.write('close\n');
+  await generator.exited;
 }
 
-async function startServer(implementation: Implementation): Promise<RunningServer> {
-  const child = spawnPinned(0, [here('./echo-server.ts'), implementation]);
-  const reader = lines(child);
-  const { port } = await nextJson<{ port: number }>(reader);
-  return { port, child, reader };
-}
+const median = (values: readonly number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+const format = (value: number): string => Math.round(value).toLocaleString('en-US');
+const percent = (value: number): string => `${(value * 100).toFixed(0)}%`;
+const log = (line: string): void => {
+  process.stderr.write(`${line}\n`);
+};
 
-function stopServer(server: RunningServer): void {
-  server.child.stdin!.end();
-  server.child.kill();
-}
+const report: Record<string, unknown> = {
+  node: process.version,
+  pinned: hasTaskset,
+  rounds: ROUNDS,
+  seconds: SECONDS,
+};
+const markdown: string[] = [
+  `Node ${process.version}; servers pinned to core 0 and load to core 1: ${hasTaskset ? 'yes' : 'no (taskset missing)'}; ${ROUNDS} alternating rounds of ${SECONDS} s, medians.`,
+];
+
+// ---- Echo throughput and latency ---------------------------------------------------------
 
 interface LoadResult {
   messagesPerSecond: number;
+  /** The load generator's CPU use (1 = one core): under 1, it is not the bottleneck. */
   cpuShare: number;
+  /** The server's CPU use over the same time. */
+  serverShare: number;
+  /** Server CPU time per echoed message, µs: the efficiency, less sensitive to noise than msg/s. */
+  serverMicrosecondsPerMessage: number;
   p50?: number;
   p99?: number;
 }
 
-async function load(port: number, connections: number, size: number, window: number): Promise<LoadResult> {
-  const child = spawnPinned(1, [here('./load-generator.ts'), JSON.stringify({ port, connections, size, window, seconds: SECONDS })]);
-  const result = await nextJson<LoadResult>(lines(child));
-  await new Promise((resolve) => child.once('exit', resolve));
-  return result;
+async function echoRound(implementation: Implementation, scenario: EchoScenario): Promise<LoadResult> {
+  const { server, port } = await startServer(implementation);
+  await server.ask('cpu');
+  const settings = { port, connections: scenario.connections, size: scenario.size, window: scenario.window, seconds: SECONDS };
+  const generator = new Child(1, 'load-generator', [JSON.stringify(settings)]);
+  const result = await generator.next<LoadResult & { messages: number; seconds: number }>();
+  await generator.exited;
+  const cpu = await server.ask<{ user: number; system: number }>('cpu');
+  await server.stop();
+  const serverMicroseconds = cpu.user + cpu.system;
+  return {
+    ...result,
+    serverShare: serverMicroseconds / 1e6 / result.seconds,
+    serverMicrosecondsPerMessage: serverMicroseconds / result.messages,
+  };
 }
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-
-interface Scenario {
-  name: string;
-  connections: number;
-  size: number;
-  window: number;
+interface EchoScenario {
+  readonly name: string;
+  readonly connections: number;
+  readonly size: number;
+  readonly window: number;
 }
 
+/**
+ * Size, label and window (messages in flight per connection). The windows of the small sizes
+ * are deep enough that the @ws/server process is saturated (its CPU share near 100 %): with a
+ * shallow window the run measures the round trip of the pipeline, not the server.
+ */
 const SIZES = [
-  ['16 B', 16, 32],
-  ['1 KiB', 1024, 16],
+  ['16 B', 16, 64],
+  ['1 KiB', 1024, 32],
   ['64 KiB', 64 * 1024, 2],
   ['1 MiB', 1024 * 1024, 1],
 ] as const;
-const scenarios: Scenario[] = [];
-for (const connections of [1, 100]) {
-  for (const [label, size, window] of SIZES) scenarios.push({ name: `echo ${label} × ${connections}`, connections, size, window });
-}
-scenarios.push({ name: 'latency 16 B × 1 (no pipelining)', connections: 1, size: 16, window: 1 });
 
-interface Row {
-  scenario: string;
-  ours: LoadResult;
-  ws: LoadResult;
-}
-const rows: Row[] = [];
-
-for (const scenario of scenarios) {
-  const samples: Record<Implementation, LoadResult[]> = { ours: [], ws: [] };
-  for (let round = 0; round < ROUNDS; round++) {
-    for (const implementation of IMPLEMENTATIONS) {
-      const server = await startServer(implementation);
-      samples[implementation].push(await load(server.port, scenario.connections, scenario.size, scenario.window));
-      stopServer(server);
+if (SECTIONS.has('echo')) {
+  const scenarios: EchoScenario[] = [];
+  for (const connections of [1, 100]) {
+    for (const [label, size, window] of SIZES) {
+      scenarios.push({ name: `echo ${label} × ${connections} (window ${window})`, connections, size, window });
     }
   }
-  const summarize = (results: LoadResult[]): LoadResult => ({
-    messagesPerSecond: median(results.map((result) => result.messagesPerSecond)),
-    cpuShare: median(results.map((result) => result.cpuShare)),
-    ...(results[0]!.p50 === undefined
-      ? {}
-      : { p50: median(results.map((result) => result.p50!)), p99: median(results.map((result) => result.p99!)) }),
-  });
-  const row = { scenario: scenario.name, ours: summarize(samples.ours), ws: summarize(samples.ws) };
-  rows.push(row);
-  process.stderr.write(`${row.scenario}: ${Math.round(row.ours.messagesPerSecond)} vs ${Math.round(row.ws.messagesPerSecond)} msg/s\n`);
+  scenarios.push({ name: 'latency 16 B × 1 (window 1)', connections: 1, size: 16, window: 1 });
+
+  const rows: { scenario: string; ours: LoadResult; ws: LoadResult }[] = [];
+  for (const scenario of scenarios) {
+    const samples: Record<Implementation, LoadResult[]> = { ours: [], ws: [] };
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const implementation of IMPLEMENTATIONS) samples[implementation].push(await echoRound(implementation, scenario));
+    }
+    const summarize = (results: LoadResult[]): LoadResult => ({
+      messagesPerSecond: median(results.map((result) => result.messagesPerSecond)),
+      cpuShare: median(results.map((result) => result.cpuShare)),
+      serverShare: median(results.map((result) => result.serverShare)),
+      serverMicrosecondsPerMessage: median(results.map((result) => result.serverMicrosecondsPerMessage)),
+      ...(results[0]!.p50 === undefined
+        ? {}
+        : { p50: median(results.map((result) => result.p50!)), p99: median(results.map((result) => result.p99!)) }),
+    });
+    const row = { scenario: scenario.name, ours: summarize(samples.ours), ws: summarize(samples.ws) };
+    rows.push(row);
+    log(`${row.scenario}: ${format(row.ours.messagesPerSecond)} vs ${format(row.ws.messagesPerSecond)} msg/s`);
+  }
+  report.echo = rows;
+  const latency = rows.filter((row) => row.ours.p50 !== undefined);
+  markdown.push(
+    '',
+    '### Echo (server: @ws/server vs ws; load: raw TCP frames from core 1)',
+    '',
+    '| scenario | @ws/server msg/s | ws msg/s | ratio | server CPU µs/msg (ours / ws) | server CPU (ours / ws) | load generator CPU (ours / ws) |',
+    '|---|---:|---:|---:|---:|---:|---:|',
+    ...rows.map(
+      (row) =>
+        `| ${row.scenario} | ${format(row.ours.messagesPerSecond)} | ${format(row.ws.messagesPerSecond)} | ${(row.ours.messagesPerSecond / row.ws.messagesPerSecond).toFixed(2)}× | ${row.ours.serverMicrosecondsPerMessage.toFixed(2)} / ${row.ws.serverMicrosecondsPerMessage.toFixed(2)} | ${percent(row.ours.serverShare)} / ${percent(row.ws.serverShare)} | ${percent(row.ours.cpuShare)} / ${percent(row.ws.cpuShare)} |`,
+    ),
+    '',
+    ...latency.map(
+      (row) =>
+        `Latency, ${row.scenario}: p50 ${row.ours.p50!.toFixed(0)} µs (ws ${row.ws.p50!.toFixed(0)} µs), p99 ${row.ours.p99!.toFixed(0)} µs (ws ${row.ws.p99!.toFixed(0)} µs).`,
+    ),
+  );
 }
 
-async function idleMemory(implementation: Implementation): Promise<number> {
-  const server = await startServer(implementation);
-  server.child.stdin!.write('memory\n');
-  const before = await nextJson<{ rss: number }>(server.reader);
-  const client = spawnPinned(1, [here('./load-generator.ts'), JSON.stringify({ port: server.port, connections: IDLE_CONNECTIONS, idle: true })]);
-  const clientReader = lines(client);
-  await nextJson(clientReader);
+// ---- Idle memory -------------------------------------------------------------------------
+
+interface MemoryReading {
+  rss: number;
+  heapUsed: number;
+  connections: number;
+}
+
+/** Bytes per connection between WARM_CONNECTIONS and WARM_CONNECTIONS + IDLE_CONNECTIONS open connections. */
+async function idleMemory(implementation: string): Promise<{ rss: number; heap: number }> {
+  const { server, port } = await startServer(implementation);
+  const warm = await openIdle(port, WARM_CONNECTIONS);
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  const before = await server.ask<MemoryReading>('memory');
+  const idle = await openIdle(port, IDLE_CONNECTIONS);
   await new Promise((resolve) => setTimeout(resolve, 1000));
-  server.child.stdin!.write('memory\n');
-  const after = await nextJson<{ rss: number; connections: number }>(server.reader);
-  client.stdin!.write('close\n');
-  await new Promise((resolve) => client.once('exit', resolve));
-  stopServer(server);
-  if (after.connections !== IDLE_CONNECTIONS) throw new Error(`only ${after.connections} connections were open`);
-  return (after.rss - before.rss) / IDLE_CONNECTIONS;
+  const after = await server.ask<MemoryReading>('memory');
+  await Promise.all([closeIdle(warm), closeIdle(idle)]);
+  await server.stop();
+  if (after.connections !== WARM_CONNECTIONS + IDLE_CONNECTIONS) {
+    throw new Error(`${implementation}: only ${after.connections} connections were open`);
+  }
+  return { rss: (after.rss - before.rss) / IDLE_CONNECTIONS, heap: (after.heapUsed - before.heapUsed) / IDLE_CONNECTIONS };
 }
 
-const memory = { ours: await idleMemory('ours'), ws: await idleMemory('ws') };
+if (SECTIONS.has('memory')) {
+  const kinds = [
+    ['ours', '@ws/server (heartbeat on, its default)'],
+    ['ws', 'ws'],
+    ['net', 'floor: a bare Node socket after the HTTP upgrade, no WebSocket'],
+  ] as const;
+  const samples = new Map<string, { rss: number; heap: number }[]>(kinds.map(([kind]) => [kind, []]));
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [kind] of kinds) samples.get(kind)!.push(await idleMemory(kind));
+  }
+  const rows = kinds.map(([kind, label]) => {
+    const readings = samples.get(kind)!;
+    return { kind, label, rss: median(readings.map((reading) => reading.rss)), heap: median(readings.map((reading) => reading.heap)) };
+  });
+  for (const row of rows) log(`memory ${row.kind}: ${(row.rss / 1024).toFixed(2)} KiB RSS, ${(row.heap / 1024).toFixed(2)} KiB heap`);
+  report.memory = { connections: IDLE_CONNECTIONS, warm: WARM_CONNECTIONS, rows };
+  markdown.push(
+    '',
+    `### Idle memory per connection (growth from ${format(WARM_CONNECTIONS)} to ${format(WARM_CONNECTIONS + IDLE_CONNECTIONS)} open connections, after a full GC)`,
+    '',
+    '| server | RSS KiB/connection | V8 heap KiB/connection |',
+    '|---|---:|---:|',
+    ...rows.map((row) => `| ${row.label} | ${(row.rss / 1024).toFixed(2)} | ${(row.heap / 1024).toFixed(2)} |`),
+  );
+}
 
-const format = (value: number) => Math.round(value).toLocaleString('en-US');
-const table = [
-  `Node ${process.version}, ${ROUNDS} alternating rounds of ${SECONDS} s, server pinned to core 0, load generator to core 1: ${hasTaskset ? 'yes' : 'no (taskset missing)'}`,
-  '',
-  '| scenario | @ws/server msg/s | ws msg/s | ratio | load generator CPU (ours / ws) |',
-  '|---|---:|---:|---:|---:|',
-  ...rows.map(
-    (row) =>
-      `| ${row.scenario} | ${format(row.ours.messagesPerSecond)} | ${format(row.ws.messagesPerSecond)} | ${(row.ours.messagesPerSecond / row.ws.messagesPerSecond).toFixed(2)}× | ${(row.ours.cpuShare * 100).toFixed(0)}% / ${(row.ws.cpuShare * 100).toFixed(0)}% |`,
-  ),
-  '',
-  ...rows
-    .filter((row) => row.ours.p50 !== undefined)
-    .map((row) => `Latency (${row.scenario}): p50 ${row.ours.p50!.toFixed(0)} µs vs ${row.ws.p50!.toFixed(0)} µs; p99 ${row.ours.p99!.toFixed(0)} µs vs ${row.ws.p99!.toFixed(0)} µs`),
-  `Idle memory per connection at ${IDLE_CONNECTIONS.toLocaleString('en-US')} connections (RSS growth): @ws/server ${(memory.ours / 1024).toFixed(2)} KiB, ws ${(memory.ws / 1024).toFixed(2)} KiB`,
-];
-console.log(table.join('\n'));
-mkdirSync('bench-results', { recursive: true });
-writeFileSync('bench-results/echo.json', JSON.stringify({ node: process.version, rounds: ROUNDS, seconds: SECONDS, rows, memory }, null, 2));
+// ---- Broadcast ---------------------------------------------------------------------------
+
+interface BroadcastSample {
+  callMs: number;
+  flushMs: number;
+  heapBytes: number | undefined;
+  bufferBytes: number;
+}
+
+if (SECTIONS.has('broadcast')) {
+  const samples: Record<Implementation, BroadcastSample[]> = { ours: [], ws: [] };
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const implementation of IMPLEMENTATIONS) {
+      // A young generation large enough that no scavenge runs during one broadcast, so the heap
+      // growth across the call is what it allocated.
+      const { server, port } = await startServer(implementation, ['--max-semi-space-size=64']);
+      const idle = await openIdle(port, IDLE_CONNECTIONS);
+      const result = await server.ask<{ connections: number; samples: BroadcastSample[] }>(
+        `broadcast ${BROADCAST_SIZE} ${BROADCAST_REPEATS}`,
+      );
+      await closeIdle(idle);
+      await server.stop();
+      if (result.connections !== IDLE_CONNECTIONS) {
+        throw new Error(`${implementation}: only ${result.connections} connections were open`);
+      }
+      // The first broadcasts also compile and warm up the code path.
+      samples[implementation].push(...result.samples.slice(BROADCAST_WARM_UP));
+    }
+  }
+  const rows = IMPLEMENTATIONS.map((implementation) => {
+    const measured = samples[implementation];
+    const heap = measured.map((sample) => sample.heapBytes).filter((bytes): bytes is number => bytes !== undefined);
+    return {
+      implementation,
+      callMs: median(measured.map((sample) => sample.callMs)),
+      flushMs: median(measured.map((sample) => sample.flushMs)),
+      heapBytes: heap.length > 0 ? median(heap) : Number.NaN,
+      bufferBytes: median(measured.map((sample) => sample.bufferBytes)),
+    };
+  });
+  for (const row of rows) log(`broadcast ${row.implementation}: ${row.callMs.toFixed(2)} ms`);
+  report.broadcast = { connections: IDLE_CONNECTIONS, size: BROADCAST_SIZE, rows };
+  const label = (implementation: Implementation) =>
+    implementation === 'ours'
+      ? '@ws/server: `server.broadcast(data)` (framed once)'
+      : 'ws: `for (const client of server.clients) client.send(data)`';
+  markdown.push(
+    '',
+    `### Broadcast of one ${BROADCAST_SIZE} B binary message to ${format(IDLE_CONNECTIONS)} connections (median of ${ROUNDS} × ${BROADCAST_REPEATS - BROADCAST_WARM_UP} broadcasts)`,
+    '',
+    '| | call | until every socket handed its bytes to the kernel | JS heap allocated by the call | Buffer memory allocated by the call |',
+    '|---|---:|---:|---:|---:|',
+    ...rows.map(
+      (row) =>
+        `| ${label(row.implementation)} | ${row.callMs.toFixed(1)} ms | ${row.flushMs.toFixed(1)} ms | ${format(row.heapBytes / 1024)} KiB (${format(row.heapBytes / IDLE_CONNECTIONS)} B per recipient) | ${format(row.bufferBytes / 1024)} KiB |`,
+    ),
+  );
+}
+
+// ---- Client ------------------------------------------------------------------------------
+
+if (SECTIONS.has('client')) {
+  const scenarios = [
+    { name: '16 B × 100 (window 32)', connections: 100, size: 16, window: 32 },
+    { name: '1 KiB × 100 (window 16)', connections: 100, size: 1024, window: 16 },
+  ];
+  // The clients' own windows stay shallow: both client processes are saturated at these already.
+  const rows: { scenario: string; ours: { messagesPerSecond: number; cpuShare: number; serverShare: number }; ws: { messagesPerSecond: number; cpuShare: number; serverShare: number } }[] = [];
+  for (const scenario of scenarios) {
+    const samples: Record<Implementation, { messagesPerSecond: number; cpuShare: number; serverShare: number }[]> = { ours: [], ws: [] };
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const client of IMPLEMENTATIONS) {
+        // The same server for both clients: @ws/server, the fastest echo available, so that the
+        // client is what limits the rate (the server's CPU share shows whether it is).
+        const { server, port } = await startServer('ours');
+        await server.ask('cpu');
+        const load = new Child(1, 'client-load', [JSON.stringify({ port, client, ...scenario, seconds: SECONDS })]);
+        const result = await load.next<{ messagesPerSecond: number; cpuShare: number; seconds: number }>();
+        await load.exited;
+        const cpu = await server.ask<{ user: number; system: number }>('cpu');
+        await server.stop();
+        samples[client].push({ ...result, serverShare: (cpu.user + cpu.system) / 1e6 / result.seconds });
+      }
+    }
+    const summarize = (results: { messagesPerSecond: number; cpuShare: number; serverShare: number }[]) => ({
+      messagesPerSecond: median(results.map((result) => result.messagesPerSecond)),
+      cpuShare: median(results.map((result) => result.cpuShare)),
+      serverShare: median(results.map((result) => result.serverShare)),
+    });
+    const row = { scenario: scenario.name, ours: summarize(samples.ours), ws: summarize(samples.ws) };
+    rows.push(row);
+    log(`client ${row.scenario}: ${format(row.ours.messagesPerSecond)} vs ${format(row.ws.messagesPerSecond)} msg/s`);
+  }
+  report.client = rows;
+  markdown.push(
+    '',
+    '### Client load (100 connections echoing through @ws/server; the client process on core 1)',
+    '',
+    '| scenario | @ws/client msg/s | ws client msg/s | ratio | client CPU (ours / ws) | server CPU (ours / ws) |',
+    '|---|---:|---:|---:|---:|---:|',
+    ...rows.map(
+      (row) =>
+        `| ${row.scenario} | ${format(row.ours.messagesPerSecond)} | ${format(row.ws.messagesPerSecond)} | ${(row.ours.messagesPerSecond / row.ws.messagesPerSecond).toFixed(2)}× | ${percent(row.ours.cpuShare)} / ${percent(row.ws.cpuShare)} | ${percent(row.ours.serverShare)} / ${percent(row.ws.serverShare)} |`,
+    ),
+  );
+}
+
+console.log(markdown.join('\n'));
+mkdirSync(`${benchDirectory}/bench-results`, { recursive: true });
+writeFileSync(`${benchDirectory}/bench-results/echo.json`, `${JSON.stringify(report, null, 2)}\n`);
+writeFileSync(`${benchDirectory}/bench-results/echo.md`, `${markdown.join('\n')}\n`);

@@ -21,7 +21,10 @@ export interface HeartbeatOptions {
 interface PeerState {
   /** When the unanswered ping was sent; -1 when no ping is outstanding. */
   pingSentAt: number;
-  /** When the last ping was sent, or the peer was added. */
+  /**
+   * When the last ping was sent, or the peer was added, in whole milliseconds: a small integer
+   * is stored in place, where a fractional time would cost every connection a boxed number.
+   */
   lastPingAt: number;
 }
 
@@ -64,7 +67,7 @@ export class Heartbeat {
   }
 
   add(peer: HeartbeatPeer): void {
-    this.#peers.set(peer, { pingSentAt: -1, lastPingAt: this.#now() });
+    this.#peers.set(peer, { pingSentAt: -1, lastPingAt: Math.floor(this.#now()) });
     if (this.#timer === undefined) {
       this.#timer = setInterval(this.#tick, Math.min(this.#interval, this.#timeout));
       // The heartbeat alone never keeps the process alive; the listening socket does.
@@ -98,12 +101,12 @@ export class Heartbeat {
       if (peer.isPaused()) {
         // The application stopped reading; the pong may be sitting unread in the socket.
         state.pingSentAt = -1;
-        state.lastPingAt = now;
+        state.lastPingAt = Math.floor(now);
       } else if (state.pingSentAt >= 0) {
         if (now - state.pingSentAt >= this.#timeout) timedOut.push(peer);
       } else if (now - state.lastPingAt >= this.#interval) {
         state.pingSentAt = now;
-        state.lastPingAt = now;
+        state.lastPingAt = Math.floor(now);
         peer.ping();
       }
     }

@@ -92,6 +92,22 @@ describe('FrameDecoder', () => {
     expect(decoder.payload.byteOffset).toBe(chunk.byteOffset + 2);
   });
 
+  it('lets go of a chunk once it is used up, even when the frame goes on in the next one', () => {
+    const decoder = new FrameDecoder();
+    const chunk = hex('82 05 0a 0b 0c');
+    decoder.push(chunk);
+    expect(decoder.next()).toBe(DecodeStep.Header);
+    expect(decoder.next()).toBe(DecodeStep.Payload);
+    expect(decoder.payload.buffer).toBe(chunk.buffer);
+    expect(decoder.next()).toBe(DecodeStep.NeedMore);
+    expect(decoder.payload.length).toBe(0);
+    expect(decoder.payload.buffer).not.toBe(chunk.buffer);
+    decoder.push(hex('0d 0e'));
+    expect(decoder.next()).toBe(DecodeStep.Payload);
+    expect([...decoder.payload]).toEqual([0x0d, 0x0e]);
+    expect(decoder.frameComplete).toBe(true);
+  });
+
   it('needs more bytes without consuming a partial header', () => {
     const decoder = new FrameDecoder();
     decoder.push(hex('82 7e 01'));

@@ -1,7 +1,7 @@
 import { Buffer } from 'node:buffer';
 import type { ProtocolErrorCode } from '../errors/error-code.js';
 import { MASK_BIT, MAX_HEADER_LENGTH, RSV_BITS } from './frame-header.js';
-import { applyMask } from './mask.js';
+import { CHUNK_WORD_MIN_LENGTH, unmaskChunkRange, wordViewOf } from './mask.js';
 
 /** What one call of {@link FrameDecoder.next} produced. */
 export const DecodeStep = {
@@ -33,6 +33,8 @@ const MAX_SAFE_HIGH_WORD = 0x20_0000;
 export class FrameDecoder {
   #chunk: Buffer = EMPTY;
   #offset = 0;
+  /** The chunk's 64-bit word view for unmasking, made on first need and shared by its frames. */
+  #words: BigUint64Array | undefined;
 
   /** Allocated the first time a header straddles two chunks; most connections never need it. */
   #headerBytes: Buffer | undefined;
@@ -90,6 +92,7 @@ export class FrameDecoder {
   push(chunk: Buffer): void {
     this.#chunk = chunk;
     this.#offset = 0;
+    this.#words = undefined;
   }
 
   next(): DecodeStep {
@@ -98,14 +101,15 @@ export class FrameDecoder {
 
   #nextPayload(): DecodeStep {
     const available = this.#chunk.length - this.#offset;
-    if (available === 0 && this.#payloadRemaining > 0) return DecodeStep.NeedMore;
+    if (available === 0 && this.#payloadRemaining > 0) return this.#needMore();
     const take = available < this.#payloadRemaining ? available : this.#payloadRemaining;
     const start = this.#offset;
     const piece = take === this.#chunk.length ? this.#chunk : this.#chunk.subarray(start, start + take);
     this.#offset = start + take;
     this.#payloadRemaining -= take;
     if (this.#masked && take > 0) {
-      applyMask(piece, this.#maskKey, this.#maskOffset);
+      if (take >= CHUNK_WORD_MIN_LENGTH) this.#words ??= wordViewOf(this.#chunk);
+      unmaskChunkRange(this.#chunk, start, start + take, this.#maskKey, this.#maskOffset, this.#words);
       this.#maskOffset = (this.#maskOffset + take) & 3;
     }
     this.#payload = piece;
@@ -133,7 +137,7 @@ export class FrameDecoder {
     const scratch = (this.#headerBytes ??= Buffer.alloc(MAX_HEADER_LENGTH));
     const needed = this.#headerFilled < 2 ? 2 : headerLengthOf(scratch[1]!);
     const take = Math.min(needed - this.#headerFilled, chunk.length - this.#offset);
-    if (take === 0) return DecodeStep.NeedMore;
+    if (take === 0) return this.#needMore();
     chunk.copy(scratch, this.#headerFilled, this.#offset, this.#offset + take);
     this.#headerFilled += take;
     this.#offset += take;
@@ -176,6 +180,18 @@ export class FrameDecoder {
     this.#maskOffset = 0;
     this.#inPayload = true;
     return DecodeStep.Header;
+  }
+
+  /**
+   * The chunk is used up: let go of it and of the views into it, so that a connection that goes
+   * quiet does not keep its last chunk (and whatever shares its memory) alive.
+   */
+  #needMore(): DecodeStep {
+    this.#chunk = EMPTY;
+    this.#offset = 0;
+    this.#payload = EMPTY;
+    this.#words = undefined;
+    return DecodeStep.NeedMore;
   }
 
   #fail(code: ProtocolErrorCode, message: string): DecodeStep {

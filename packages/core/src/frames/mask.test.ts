@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { InvalidStateError } from '../errors/invalid-state-error.js';
-import { applyMask, createMaskKeySource, maskInto } from './mask.js';
+import { applyMask, createMaskKeySource, maskInto, unmaskChunkRange, wordViewOf } from './mask.js';
 
 /** RFC 6455 §5.3, literally: "j = i MOD 4; transformed-octet-i = original-octet-i XOR masking-key-octet-j". */
 function referenceMask(data: Uint8Array, key: Uint8Array, maskOffset = 0): Uint8Array {
@@ -80,6 +80,26 @@ describe('applyMask', () => {
     expect(() => applyMask(data, 2 ** 32)).toThrow(InvalidStateError);
     expect(() => applyMask(data, 1.5)).toThrow(InvalidStateError);
     expect(data.every((byte) => byte === 0)).toBe(true);
+  });
+});
+
+describe('unmaskChunkRange', () => {
+  it('equals the reference on any range of a chunk at any offset in its buffer, with or without the word view', () => {
+    fc.assert(
+      fc.property(payload, key, fc.nat(7), fc.nat(40), fc.nat(40), fc.nat(), fc.boolean(), (bytes, maskKey, byteOffset, before, after, maskOffset, withWords) => {
+        // A chunk that holds other bytes before and after the range, in a buffer it starts inside of.
+        const chunkBytes = new Uint8Array(before + bytes.length + after).fill(0x3c);
+        chunkBytes.set(bytes, before);
+        const { view: chunk, backing } = viewInto(chunkBytes, byteOffset, 5);
+        const words = withWords ? wordViewOf(chunk) : undefined;
+        unmaskChunkRange(chunk, before, before + bytes.length, keyNumber(maskKey), maskOffset, words);
+        expect(chunk.subarray(before, before + bytes.length)).toEqual(referenceMask(bytes, maskKey, maskOffset % 4));
+        expect(chunk.subarray(0, before).every((byte) => byte === 0x3c)).toBe(true);
+        expect(chunk.subarray(before + bytes.length).every((byte) => byte === 0x3c)).toBe(true);
+        expect(backing.subarray(0, byteOffset).every((byte) => byte === 0xa5)).toBe(true);
+        expect(backing.subarray(byteOffset + chunk.length).every((byte) => byte === 0xa5)).toBe(true);
+      }),
+    );
   });
 });
 

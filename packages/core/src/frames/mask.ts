@@ -19,6 +19,11 @@ import { InvalidStateError } from '../errors/invalid-state-error.js';
  */
 const WORD_MIN_LENGTH = 96;
 const MASK_INTO_WORD_MIN_LENGTH = 128;
+/**
+ * With the chunk's word view made already (`unmaskChunkRange`), the word loop wins from this
+ * length on: only the unaligned head and tail go byte by byte.
+ */
+export const CHUNK_WORD_MIN_LENGTH = 32;
 
 /**
  * Unmasks (or masks: the operation is its own inverse) `data` in place. Byte i of `data` is XORed
@@ -31,6 +36,49 @@ const MASK_INTO_WORD_MIN_LENGTH = 128;
  */
 export function applyMask(data: Uint8Array, maskKey: Uint8Array | number, maskOffset = 0): void {
   xorRange(data, 0, data.length, rotateLeft(keyWord(maskKey), maskOffset & 3));
+}
+
+/**
+ * Unmasks `chunk[start..end)` in place, exactly like `applyMask(chunk.subarray(start, end),
+ * maskKey, maskOffset)`, through `words`: the view `wordViewOf(chunk)`, made once for a chunk
+ * and reused for every frame in it. A decoder handed a socket chunk of many small frames so
+ * pays for one typed-array view per chunk instead of one per frame (about 70 ns each, as much
+ * as unmasking half a KiB costs). `words` is only needed from `CHUNK_WORD_MIN_LENGTH` bytes on.
+ * `maskKey` is the key as an unsigned big-endian number.
+ */
+export function unmaskChunkRange(
+  chunk: Uint8Array,
+  start: number,
+  end: number,
+  maskKey: number,
+  maskOffset: number,
+  words: BigUint64Array | undefined,
+): void {
+  let key = rotateLeft(maskKey, maskOffset & 3);
+  if (words === undefined || end - start < CHUNK_WORD_MIN_LENGTH) {
+    xorRange(chunk, start, end, key);
+    return;
+  }
+  const address = chunk.byteOffset;
+  let index = start;
+  const headEnd = start + ((8 - ((address + start) & 7)) & 7);
+  for (; index < headEnd; index++) {
+    chunk[index] = chunk[index]! ^ (key >>> 24);
+    key = nextKey(key);
+  }
+  const firstWord = (address + index) >>> 3;
+  const wordCount = (end - index) >>> 3;
+  xorWords(words, firstWord, firstWord + wordCount, wordOf(key));
+  index += wordCount << 3;
+  for (; index < end; index++) {
+    chunk[index] = chunk[index]! ^ (key >>> 24);
+    key = nextKey(key);
+  }
+}
+
+/** The view `unmaskChunkRange` works through: 64-bit words over the whole buffer of `chunk`. */
+export function wordViewOf(chunk: Uint8Array): BigUint64Array {
+  return new BigUint64Array(chunk.buffer, 0, chunk.buffer.byteLength >>> 3);
 }
 
 /**
@@ -118,7 +166,7 @@ function xorRange(data: Uint8Array, start: number, end: number, key: number): vo
       key = nextKey(key);
     }
     const wordCount = (end - index) >>> 3;
-    xorWords(new BigUint64Array(data.buffer, address + index, wordCount), wordOf(key));
+    xorWords(new BigUint64Array(data.buffer, address + index, wordCount), 0, wordCount, wordOf(key));
     index += wordCount << 3;
   } else {
     const byte0 = key >>> 24;
@@ -139,13 +187,14 @@ function xorRange(data: Uint8Array, start: number, end: number, key: number): vo
 }
 
 /**
- * XORs every 64-bit word with `word`. Unrolled by eight: V8 compiles BigUint64Array loads,
- * XOR and stores to plain 64-bit machine operations, and the unrolling amortises the loop's
- * bounds and interrupt checks; this runs about four times as fast as a plain Int32Array loop.
+ * XORs the 64-bit words `words[from..to)` with `word`. Unrolled by eight: V8 compiles
+ * BigUint64Array loads, XOR and stores to plain 64-bit machine operations, and the unrolling
+ * amortises the loop's bounds and interrupt checks; this runs about four times as fast as a
+ * plain Int32Array loop.
  */
-function xorWords(words: BigUint64Array, word: bigint): void {
-  const count = words.length;
-  let index = 0;
+function xorWords(words: BigUint64Array, from: number, to: number, word: bigint): void {
+  const count = to;
+  let index = from;
   for (; index + 8 <= count; index += 8) {
     words[index] = words[index]! ^ word;
     words[index + 1] = words[index + 1]! ^ word;

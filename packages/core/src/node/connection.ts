@@ -77,8 +77,12 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   readonly #socket: Duplex;
   readonly #protocol: Protocol;
   readonly #closeTimeout: number;
-  readonly #fragmentSize: number;
-  readonly #maxBufferedAmount: number;
+  /**
+   * The limits, `undefined` for none (Infinity): a field holding a double such as Infinity
+   * costs each connection a boxed number, a field holding `undefined` costs nothing.
+   */
+  readonly #fragmentSize: number | undefined;
+  readonly #maxBufferedAmount: number | undefined;
   readonly #onBackpressure: BackpressurePolicy;
   readonly #subprotocol: string;
   readonly #extensions: string;
@@ -97,12 +101,14 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     this.#socket = socket;
     this.#protocol = protocol;
     this.#closeTimeout = options.closeTimeout ?? DEFAULT_CLOSE_TIMEOUT;
-    this.#fragmentSize = options.fragmentSize ?? Infinity;
-    this.#maxBufferedAmount = options.maxBufferedAmount ?? DEFAULT_MAX_BUFFERED_AMOUNT;
+    const fragmentSize = options.fragmentSize ?? Infinity;
+    const maxBufferedAmount = options.maxBufferedAmount ?? DEFAULT_MAX_BUFFERED_AMOUNT;
+    this.#fragmentSize = fragmentSize === Infinity ? undefined : fragmentSize;
+    this.#maxBufferedAmount = maxBufferedAmount === Infinity ? undefined : maxBufferedAmount;
     this.#onBackpressure = options.onBackpressure ?? BackpressurePolicy.Wait;
     this.#subprotocol = options.protocol ?? '';
     this.#extensions = options.extensions ?? '';
-    if (!(this.#fragmentSize > 0)) throw new InvalidStateError('fragmentSize must be positive', 'fragmentSize');
+    if (!(fragmentSize > 0)) throw new InvalidStateError('fragmentSize must be positive', 'fragmentSize');
   }
 
   /**
@@ -160,7 +166,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
    */
   send(data: SendData, options?: SendOptions): SendStatus {
     if (!this.#canSend()) return SendStatus.Closed;
-    if (this.#socket.writableLength > this.#maxBufferedAmount) {
+    if (this.#overBufferLimit()) {
       if (this.#onBackpressure === BackpressurePolicy.Drop) return SendStatus.Dropped;
       if (this.#onBackpressure === BackpressurePolicy.Close) {
         this.close(CloseCode.PolicyViolation, 'Send buffer limit exceeded');
@@ -172,9 +178,10 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     const fin = options?.fin ?? true;
     const compress = options?.compress;
     const byteLength = typeof payload === 'string' ? payload.length : payload.length;
-    if (byteLength > this.#fragmentSize && typeof payload === 'string') {
+    const fragmented = this.#fragmentSize !== undefined && byteLength > this.#fragmentSize;
+    if (fragmented && typeof payload === 'string') {
       this.#sendFragmented(Buffer.from(payload, 'utf8'), isBinary, fin, compress);
-    } else if (byteLength > this.#fragmentSize) {
+    } else if (fragmented) {
       this.#sendFragmented(payload as Buffer, isBinary, fin, compress);
     } else {
       this.#sendFrame(payload, isBinary, fin, compress);
@@ -190,7 +197,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
    * awaiting it is the backpressure.
    */
   async sendAsync(data: SendData, options?: SendOptions): Promise<void> {
-    while (this.#canSend() && this.#socket.writableLength > this.#maxBufferedAmount && this.#onBackpressure !== BackpressurePolicy.Close) {
+    while (this.#canSend() && this.#overBufferLimit() && this.#onBackpressure !== BackpressurePolicy.Close) {
       await this.#drained();
     }
     const status = this.send(data, options);
@@ -275,7 +282,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     if (this.#sendingFragmented) {
       throw new InvalidStateError('A fragmented message is being sent', 'open');
     }
-    if (this.#socket.writableLength > this.#maxBufferedAmount) {
+    if (this.#overBufferLimit()) {
       if (this.#onBackpressure === BackpressurePolicy.Drop) return SendStatus.Dropped;
       if (this.#onBackpressure === BackpressurePolicy.Close) {
         this.close(CloseCode.PolicyViolation, 'Send buffer limit exceeded');
@@ -297,8 +304,14 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     return !this.#protocol.closeSent && this.#readyState !== ConnectionState.Closed && !this.#socket.destroyed;
   }
 
+  #overBufferLimit(): boolean {
+    return this.#maxBufferedAmount !== undefined && this.#socket.writableLength > this.#maxBufferedAmount;
+  }
+
   #sendFrame(payload: Buffer | string, isBinary: boolean, fin: boolean, compress: boolean | undefined): void {
-    const options = { fin, compress };
+    // The common case (a whole message, default compression) passes no options object: one
+    // allocation less per message.
+    const options = fin && compress === undefined ? undefined : { fin, compress };
     if (this.#sendingFragmented) this.#protocol.sendContinuation(payload, options);
     else if (isBinary) this.#protocol.sendBinary(payload as Buffer, options);
     else this.#protocol.sendText(payload, options);
@@ -306,7 +319,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   }
 
   #sendFragmented(payload: Buffer, isBinary: boolean, fin: boolean, compress: boolean | undefined): void {
-    const size = this.#fragmentSize;
+    const size = this.#fragmentSize!;
     for (let offset = 0; offset < payload.length; offset += size) {
       const end = Math.min(offset + size, payload.length);
       this.#sendFrame(payload.subarray(offset, end), isBinary, fin && end === payload.length, compress);

@@ -468,7 +468,11 @@ export class Protocol {
       this.#pushEvent({ type: 'message', data, isBinary: !isText });
     } else {
       const assembler = (this.#assembler ??= new MessageAssembler());
-      assembler.append(data);
+      // A message in one frame has the length its header gave: the assembler can copy each
+      // piece straight into the final buffer.
+      const knownLength =
+        this.#frameIsWholeMessage && this.#messageExtension === undefined ? this.#decoder.payloadLength : undefined;
+      assembler.append(data, knownLength);
       if (messageEnd) this.#pushEvent({ type: 'message', data: assembler.take(), isBinary: !isText });
     }
     if (messageEnd) this.#messageInProgress = false;
