@@ -8,7 +8,7 @@ const ioImportPatterns = ioModules.flatMap((name) => [name, `node:${name}`, `${n
 
 export default tseslint.config(
   {
-    ignores: ['**/dist/**', '**/node_modules/**', '**/.turbo/**', '**/coverage/**', 'test-artifacts/**'],
+    ignores: ['**/dist/**', 'bench/dist-deflate/**', '**/node_modules/**', '**/.turbo/**', '**/coverage/**', 'test-artifacts/**'],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,

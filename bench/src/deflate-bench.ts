@@ -3,9 +3,9 @@
  * 1,000 connections, and the RSS each idle compressed connection costs the server. One file,
  * three roles, each its own process:
  *
- *   tsx src/deflate-bench.ts                                   run everything, print a table
- *   tsx src/deflate-bench.ts server ours|ws <policy>           an echo server with compression on
- *   tsx src/deflate-bench.ts load '{"port":N,"offer":"...",…}' the load generator
+ *   tsx src/deflate-bench.ts                                          bundle this file, run everything, print a table
+ *   node dist-deflate/deflate-bench.js server ours|ws <policy>           an echo server with compression on
+ *   node dist-deflate/deflate-bench.js load '{"port":N,"offer":"...",…}' the load generator
  *
  * Both servers compress at zlib level 1 (our default; ws's default is 6, set to 1 here so that
  * the comparison is of the implementations, not of the level) with the 1024-byte threshold they
@@ -292,8 +292,37 @@ const hasTaskset = (() => {
   }
 })();
 
+/**
+ * The server and load roles run from a bundle of this file made with tsup, like `run.ts` does
+ * and for the same reason: tsx's `keepNames` costs every closure memory that the published
+ * packages (and ws) do not have.
+ */
+const bundle = fileURLToPath(new URL('../dist-deflate/deflate-bench.js', import.meta.url));
+
+async function buildBundle(): Promise<void> {
+  const { build } = await import('tsup');
+  await build({
+    entry: { 'deflate-bench': here },
+    outDir: fileURLToPath(new URL('../dist-deflate', import.meta.url)),
+    format: ['esm'],
+    target: 'node20',
+    platform: 'node',
+    splitting: false,
+    sourcemap: false,
+    dts: false,
+    clean: true,
+    silent: true,
+    keepNames: false,
+    noExternal: [/^@ws\//],
+    external: ['ws', 'bufferutil', 'utf-8-validate', 'tsup'],
+    esbuildOptions(options) {
+      options.conditions = ['@ws/source'];
+    },
+  });
+}
+
 function spawnPinned(core: number, args: string[]): ChildProcess {
-  const command = [process.execPath, '--import', 'tsx', '--conditions=@ws/source', '--expose-gc', here, ...args];
+  const command = [process.execPath, '--expose-gc', bundle, ...args];
   return hasTaskset
     ? spawn('taskset', ['-c', String(core), ...command], { stdio: ['pipe', 'pipe', 'inherit'] })
     : spawn(command[0]!, command.slice(1), { stdio: ['pipe', 'pipe', 'inherit'] });
@@ -370,8 +399,19 @@ async function throughput(implementation: Implementation, scenario: Scenario): P
   return result;
 }
 
+/** Connections opened (one message each) before the first reading, so that one-time costs stay out. */
+const WARM_CONNECTIONS = 200;
+
+/**
+ * RSS growth per connection between WARM_CONNECTIONS and WARM_CONNECTIONS + CONNECTIONS open
+ * connections, each after a full GC: code compiled and pools made by the first connections are
+ * not counted, as in `run.ts`'s memory section.
+ */
 async function idleMemory(implementation: Implementation, scenario: Scenario): Promise<number> {
   const server = await startServer(implementation, scenario.policy);
+  const warm = await runLoad(server.port, { connections: WARM_CONNECTIONS, offer: scenario.offer, idle: true });
+  await nextJson(warm.reader);
+  await new Promise((resolve) => setTimeout(resolve, 500));
   server.child.stdin!.write('memory\n');
   const before = await nextJson<{ rss: number }>(server.reader);
   const { child, reader } = await runLoad(server.port, { connections: CONNECTIONS, offer: scenario.offer, idle: true });
@@ -379,16 +419,19 @@ async function idleMemory(implementation: Implementation, scenario: Scenario): P
   await new Promise((resolve) => setTimeout(resolve, 1000));
   server.child.stdin!.write('memory\n');
   const after = await nextJson<{ rss: number; connections: number }>(server.reader);
-  child.stdin!.write('close\n');
-  await new Promise((resolve) => child.once('exit', resolve));
+  for (const load of [child, warm.child]) {
+    load.stdin!.write('close\n');
+    await new Promise((resolve) => load.once('exit', resolve));
+  }
   stopServer(server);
-  if (after.connections !== CONNECTIONS) throw new Error(`only ${after.connections} connections were open`);
+  if (after.connections !== WARM_CONNECTIONS + CONNECTIONS) throw new Error(`only ${after.connections} connections were open`);
   return (after.rss - before.rss) / CONNECTIONS;
 }
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
 async function orchestrate(): Promise<void> {
+  await buildBundle();
   const rows: { scenario: string; ours: LoadResult; ws: LoadResult }[] = [];
   for (const scenario of THROUGHPUT) {
     const samples: Record<Implementation, LoadResult[]> = { ours: [], ws: [] };
@@ -423,7 +466,7 @@ async function orchestrate(): Promise<void> {
         `| ${row.scenario} | ${format(row.ours.messagesPerSecond)} | ${format(row.ws.messagesPerSecond)} | ${(row.ours.messagesPerSecond / row.ws.messagesPerSecond).toFixed(2)}× | ${(row.ours.compressedShare * 100).toFixed(0)}% / ${(row.ws.compressedShare * 100).toFixed(0)}% | ${(row.ours.cpuShare * 100).toFixed(0)}% / ${(row.ws.cpuShare * 100).toFixed(0)}% |`,
     ),
     '',
-    `| RSS per idle compressed connection (${CONNECTIONS.toLocaleString('en-US')} connections, one message each) | @ws/server | ws |`,
+    `| RSS per idle compressed connection (growth from ${WARM_CONNECTIONS} to ${(WARM_CONNECTIONS + CONNECTIONS).toLocaleString('en-US')} connections, one message each) | @ws/server | ws |`,
     '|---|---:|---:|',
     ...memory.map((entry) => `| ${entry.scenario} | ${(entry.ours / 1024).toFixed(1)} KiB | ${(entry.ws / 1024).toFixed(1)} KiB |`),
   ];

@@ -24,6 +24,8 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
 const IDLE_CONNECTIONS = Number(process.env.BENCH_IDLE_CONNECTIONS ?? 10_000);
 const SECTIONS = new Set((process.env.BENCH_SECTIONS ?? 'echo,memory,broadcast,client').split(','));
+/** Only the echo and client scenarios whose name contains this text (e.g. `latency`, `16 B`). */
+const SCENARIO_FILTER = process.env.BENCH_SCENARIOS ?? '';
 /** Opened before the first memory reading, so that one-time costs (code, pools) are not counted per connection. */
 const WARM_CONNECTIONS = 1_000;
 const BROADCAST_SIZE = 1024;
@@ -206,7 +208,7 @@ if (SECTIONS.has('echo')) {
   scenarios.push({ name: 'latency 16 B × 1 (window 1)', connections: 1, size: 16, window: 1 });
 
   const rows: { scenario: string; ours: LoadResult; ws: LoadResult }[] = [];
-  for (const scenario of scenarios) {
+  for (const scenario of scenarios.filter((candidate) => candidate.name.includes(SCENARIO_FILTER))) {
     const samples: Record<Implementation, LoadResult[]> = { ours: [], ws: [] };
     for (let round = 0; round < ROUNDS; round++) {
       for (const implementation of IMPLEMENTATIONS) samples[implementation].push(await echoRound(implementation, scenario));
@@ -363,7 +365,7 @@ if (SECTIONS.has('client')) {
   ];
   // The clients' own windows stay shallow: both client processes are saturated at these already.
   const rows: { scenario: string; ours: { messagesPerSecond: number; cpuShare: number; serverShare: number }; ws: { messagesPerSecond: number; cpuShare: number; serverShare: number } }[] = [];
-  for (const scenario of scenarios) {
+  for (const scenario of scenarios.filter((candidate) => candidate.name.includes(SCENARIO_FILTER))) {
     const samples: Record<Implementation, { messagesPerSecond: number; cpuShare: number; serverShare: number }[]> = { ours: [], ws: [] };
     for (let round = 0; round < ROUNDS; round++) {
       for (const client of IMPLEMENTATIONS) {

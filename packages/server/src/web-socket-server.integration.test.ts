@@ -193,6 +193,31 @@ describe('noServer and handleUpgrade', () => {
     expect(written.subarray(0, headEnd).toString()).toContain('Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=');
     expect(describeFrames(readServerFrames(written.subarray(headEnd)))).toEqual(['text.9']);
   });
+  it('answers at once without an authenticate hook, leaving a single error listener on the socket', () => {
+    const wss = new WebSocketServer({ noServer: true, heartbeatInterval: 0 });
+    cleanups.push(() => wss.close({ timeout: 100 }));
+    const socket = new ControlledSocket(64 * 1024);
+    const request = {
+      method: 'GET',
+      httpVersion: '1.1',
+      url: '/',
+      headers: {
+        host: 'in-memory',
+        upgrade: 'websocket',
+        connection: 'Upgrade',
+        'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==',
+        'sec-websocket-version': '13',
+      },
+    } as unknown as IncomingMessage;
+    let accepted: ServerConnection | undefined;
+    wss.handleUpgrade(request, socket, Buffer.alloc(0), (connection) => {
+      accepted = connection;
+    });
+    // Synchronous, as ws does: frameworks may rely on the callback having run.
+    expect(accepted).toBeDefined();
+    expect(socket.bytes().toString()).toMatch(/^HTTP\/1\.1 101 /);
+    expect(socket.listenerCount('error')).toBe(1);
+  });
 });
 
 describe('handshake errors: an HTTP answer, then the socket ends', () => {

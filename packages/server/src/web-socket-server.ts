@@ -154,6 +154,14 @@ export interface CloseServerOptions {
 const ServerState = { Open: 0, Closing: 1, Closed: 2 } as const;
 type ServerState = (typeof ServerState)[keyof typeof ServerState];
 
+/** The signal handed to the handshake hooks when the handshake is decided synchronously. */
+const NEVER_ABORTED = new AbortController().signal;
+
+/** A hook or the negotiation threw something unexpected: the server's fault, 500. */
+function handshakeFailed(cause: unknown): HandshakeError {
+  return new HandshakeError('WS_ERR_HANDSHAKE_REJECTED', 'The handshake failed', { status: 500, cause });
+}
+
 function ignoreError(): void {
   // A socket in the handshake may fail at any time (a reset); its 'close' does the cleanup.
 }
@@ -286,6 +294,21 @@ export class WebSocketServer<Data = undefined> extends EventEmitter<WebSocketSer
       );
       return;
     }
+    const remoteAddress = (socket as Partial<Socket>).remoteAddress;
+    if (this.#policy.authenticate === undefined) {
+      // Nothing asynchronous to wait for: decided and answered now, with no timer or signal.
+      let outcome: UpgradeOutcome<Data>;
+      try {
+        // Synchronous when there is no `authenticate` hook (see `negotiateUpgrade`).
+        outcome = negotiateUpgrade(request, this.#policy, { remoteAddress, signal: NEVER_ABORTED }) as UpgradeOutcome<Data>;
+      } catch (error) {
+        this.#refuse(request, socket, handshakeFailed(error));
+        return;
+      }
+      this.#settle(request, socket, head, outcome, callback);
+      return;
+    }
+
     const controller = new AbortController();
     this.#handshakes.set(socket, controller);
     let settled = false;
@@ -315,29 +338,33 @@ export class WebSocketServer<Data = undefined> extends EventEmitter<WebSocketSer
       if (reason instanceof HandshakeError && reason.status === 503 && finish()) this.#refuse(request, socket, reason);
     });
 
-    const remoteAddress = (socket as Partial<Socket>).remoteAddress;
-    negotiateUpgrade(request, this.#policy, { remoteAddress, signal: controller.signal }).then(
-      (outcome) => {
-        if (!finish()) {
-          if (outcome.accepted) outcome.deflate?.dispose();
-          return;
-        }
-        if (!outcome.accepted) {
-          this.#emitHandshakeError(outcome.error, request);
-          rejectUpgrade(socket, outcome.rejection);
-          return;
-        }
-        this.#accept(request, socket, head, outcome, callback);
-      },
-      (error: unknown) => {
-        if (!finish()) return;
-        this.#refuse(
-          request,
-          socket,
-          new HandshakeError('WS_ERR_HANDSHAKE_REJECTED', 'The handshake failed', { status: 500, cause: error }),
-        );
-      },
-    );
+    Promise.resolve()
+      .then(() => negotiateUpgrade(request, this.#policy, { remoteAddress, signal: controller.signal }))
+      .then(
+        (outcome) => {
+          if (finish()) this.#settle(request, socket, head, outcome, callback);
+          else if (outcome.accepted) outcome.deflate?.dispose();
+        },
+        (error: unknown) => {
+          if (finish()) this.#refuse(request, socket, handshakeFailed(error));
+        },
+      );
+  }
+
+  /** Answers a decided handshake: the 101 and a connection, or the refusal. */
+  #settle(
+    request: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    outcome: UpgradeOutcome<Data>,
+    callback: ((connection: ServerConnection<Data>, request: IncomingMessage) => void) | undefined,
+  ): void {
+    if (!outcome.accepted) {
+      this.#emitHandshakeError(outcome.error, request);
+      rejectUpgrade(socket, outcome.rejection);
+      return;
+    }
+    this.#accept(request, socket, head, outcome, callback);
   }
 
   /**
@@ -536,6 +563,9 @@ export class WebSocketServer<Data = undefined> extends EventEmitter<WebSocketSer
       if (callback !== undefined) callback(connection, request);
       else this.emit('connection', connection, request);
     } finally {
+      // The connection listens for the socket's errors from here on; two listeners would cost
+      // every connection an array in the socket's listener table.
+      socket.off('error', ignoreError);
       // Listeners first, then bytes: `head` (frames pipelined after the request) may hold a message.
       connection.start(head);
     }

@@ -107,12 +107,40 @@ function originAllowed(policy: OriginPolicy, origin: string | undefined, request
  * subprotocol, run `authenticate`, and build the 101 response or the error response. It writes
  * nothing: the server writes the outcome, so a handshake that timed out meanwhile is answered
  * once, with 408.
+ *
+ * Without an `authenticate` hook (the only one that may be asynchronous) the outcome is returned
+ * at once, not as a promise: a server accepting thousands of connections then makes no promise
+ * chain, abort signal or timer per handshake.
  */
-export async function negotiateUpgrade<Data>(
+export function negotiateUpgrade<Data>(
   request: IncomingMessage,
   policy: UpgradePolicy<Data>,
-  context: { readonly remoteAddress: string | undefined; readonly signal: AbortSignal },
-): Promise<UpgradeOutcome<Data>> {
+  context: UpgradeContext,
+): UpgradeOutcome<Data> | Promise<UpgradeOutcome<Data>> {
+  const checked = checkRequest(request, policy);
+  if (!('key' in checked)) return checked;
+  if (policy.authenticate === undefined) return respond(request, policy, context, checked, undefined as Data, undefined);
+  return authenticateThenRespond(request, policy, context, checked, policy.authenticate);
+}
+
+/** What the server knows of the handshake beside the request. */
+export interface UpgradeContext {
+  readonly remoteAddress: string | undefined;
+  /** Aborted when the handshake times out, the server closes or the client goes away. */
+  readonly signal: AbortSignal;
+}
+
+/** A request that passed every check that needs no hook of the application's but `selectProtocol`. */
+interface CheckedRequest {
+  readonly key: string;
+  readonly path: string;
+  readonly origin: string | undefined;
+  readonly protocols: readonly string[];
+  readonly extensions: readonly ExtensionOffer[];
+  readonly protocol: string | undefined;
+}
+
+function checkRequest<Data>(request: IncomingMessage, policy: UpgradePolicy<Data>): CheckedRequest | UpgradeOutcome<Data> {
   const path = pathOf(request.url);
   if (policy.path !== undefined && path !== policy.path) {
     return refuse(new HandshakeError('WS_ERR_HANDSHAKE_PATH', `No WebSocket endpoint at ${path}`));
@@ -127,7 +155,7 @@ export async function negotiateUpgrade<Data>(
     });
   } catch (error) {
     if (error instanceof HandshakeError) return refuse(error);
-    throw error;
+    return internalError('The request could not be validated', error);
   }
 
   // RFC 6455 §4.1 describes the handshake as a GET request without a body, and Node hands
@@ -155,16 +183,6 @@ export async function negotiateUpgrade<Data>(
     }
   }
 
-  const info: HandshakeInfo = {
-    origin,
-    protocols: validated.protocols,
-    extensions: validated.extensions,
-    remoteAddress: context.remoteAddress,
-    path,
-    searchParams: new URLSearchParams(request.url?.slice(path.length + 1) ?? ''),
-    signal: context.signal,
-  };
-
   let protocol: string | undefined;
   try {
     protocol =
@@ -178,30 +196,61 @@ export async function negotiateUpgrade<Data>(
   if (protocol !== undefined && !validated.protocols.includes(protocol)) {
     return internalError(`selectProtocol chose ${JSON.stringify(protocol)}, which the client did not offer`, undefined);
   }
+  return { key: validated.key, path, origin, protocols: validated.protocols, extensions: validated.extensions, protocol };
+}
 
-  let data: Data = undefined as Data;
-  let authenticatedHeaders: OutgoingHeaders | undefined;
-  if (policy.authenticate !== undefined) {
-    let result: AuthenticateResult<Data>;
-    try {
-      result = await policy.authenticate(request, info);
-    } catch (error) {
-      return internalError('authenticate threw', error);
-    }
-    if (result.accept !== true) {
-      const error = new HandshakeError('WS_ERR_HANDSHAKE_REJECTED', 'authenticate rejected the request', {
-        status: result.status ?? 401,
-        headers: result.headers === undefined ? undefined : flatten(result.headers),
-      });
-      return { accepted: false, error, rejection: { status: error.status, headers: result.headers, body: result.body } };
-    }
-    data = result.data;
-    authenticatedHeaders = result.headers;
+function handshakeInfo(request: IncomingMessage, context: UpgradeContext, checked: CheckedRequest): HandshakeInfo {
+  return {
+    origin: checked.origin,
+    protocols: checked.protocols,
+    extensions: checked.extensions,
+    remoteAddress: context.remoteAddress,
+    path: checked.path,
+    searchParams: new URLSearchParams(request.url?.slice(checked.path.length + 1) ?? ''),
+    signal: context.signal,
+  };
+}
+
+async function authenticateThenRespond<Data>(
+  request: IncomingMessage,
+  policy: UpgradePolicy<Data>,
+  context: UpgradeContext,
+  checked: CheckedRequest,
+  authenticate: Authenticate<Data>,
+): Promise<UpgradeOutcome<Data>> {
+  const info = handshakeInfo(request, context, checked);
+  let result: AuthenticateResult<Data>;
+  try {
+    result = await authenticate(request, info);
+  } catch (error) {
+    return internalError('authenticate threw', error);
   }
+  if (result.accept !== true) {
+    const error = new HandshakeError('WS_ERR_HANDSHAKE_REJECTED', 'authenticate rejected the request', {
+      status: result.status ?? 401,
+      headers: result.headers === undefined ? undefined : flatten(result.headers),
+    });
+    return { accepted: false, error, rejection: { status: error.status, headers: result.headers, body: result.body } };
+  }
+  return respond(request, policy, context, checked, result.data, result.headers, info);
+}
 
+/** Builds the 101 response for a request that nothing refused. */
+function respond<Data>(
+  request: IncomingMessage,
+  policy: UpgradePolicy<Data>,
+  context: UpgradeContext,
+  checked: CheckedRequest,
+  data: Data,
+  authenticatedHeaders: OutgoingHeaders | undefined,
+  info?: HandshakeInfo,
+): UpgradeOutcome<Data> {
   let extraHeaders: OutgoingHeaders | undefined;
   try {
-    extraHeaders = typeof policy.headers === 'function' ? policy.headers(request, info) : policy.headers;
+    extraHeaders =
+      typeof policy.headers === 'function'
+        ? policy.headers(request, info ?? handshakeInfo(request, context, checked))
+        : policy.headers;
   } catch (error) {
     return internalError('headers threw', error);
   }
@@ -213,11 +262,16 @@ export async function negotiateUpgrade<Data>(
   // §5: when no offer is acceptable the response leaves permessage-deflate out and "both
   // endpoints proceed without per-message compression once the opening handshake is completed."
   const accepted =
-    policy.perMessageDeflate === undefined ? undefined : acceptPerMessageDeflate(validated.extensions, policy.perMessageDeflate);
+    policy.perMessageDeflate === undefined ? undefined : acceptPerMessageDeflate(checked.extensions, policy.perMessageDeflate);
 
   let response: string;
   try {
-    response = buildAcceptResponse({ key: validated.key, protocol, headers, extensions: accepted?.response });
+    response = buildAcceptResponse({
+      key: checked.key,
+      protocol: checked.protocol,
+      headers,
+      extensions: accepted?.response,
+    });
   } catch (error) {
     accepted?.extension.dispose();
     return internalError(`The 101 response cannot be written: ${(error as Error).message}`, error);
@@ -225,7 +279,7 @@ export async function negotiateUpgrade<Data>(
   return {
     accepted: true,
     response,
-    protocol: protocol ?? '',
+    protocol: checked.protocol ?? '',
     data,
     extensions: accepted?.response ?? '',
     deflate: accepted?.extension,
