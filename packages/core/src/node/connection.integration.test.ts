@@ -246,6 +246,24 @@ describe('Connection over a real socket, with the ws client as peer', () => {
     expect(frames.reduce((sum, length) => sum + length, 0)).toBe(2500 + 4 + 4 + 4);
   });
 
+  it('fragments text by its UTF-8 length, splitting a character across fragments if need be', async () => {
+    const { url, accepted } = await harness({ fragmentSize: 1000 });
+    const client = await open(url);
+    const connection = await accepted;
+    const frames: number[] = [];
+    const socket = (client as unknown as { _socket: Socket })._socket;
+    socket.prependListener('data', (chunk: Buffer) => frames.push(chunk.length));
+    const message = nextMessage(client);
+    // 500 characters, 1500 bytes: over fragmentSize in bytes though not in characters.
+    const text = '€'.repeat(500);
+    connection.send(text);
+    const { data, isBinary } = await message;
+    expect(isBinary).toBe(false);
+    expect(data.toString('utf8')).toBe(text);
+    // Two frames: 1000 bytes (a 4-byte header) + 500 bytes (a 4-byte header).
+    expect(frames.reduce((sum, length) => sum + length, 0)).toBe(1500 + 4 + 4);
+  });
+
   it('streams a message of unknown length as fragments', async () => {
     const { url, accepted } = await harness();
     const client = await open(url);

@@ -177,8 +177,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     const payload = typeof data === 'string' ? (isBinary ? Buffer.from(data, 'utf8') : data) : toBuffer(data);
     const fin = options?.fin ?? true;
     const compress = options?.compress;
-    const byteLength = typeof payload === 'string' ? payload.length : payload.length;
-    const fragmented = this.#fragmentSize !== undefined && byteLength > this.#fragmentSize;
+    const fragmented = this.#fragmentSize !== undefined && !fitsInOneFrame(payload, this.#fragmentSize);
     if (fragmented && typeof payload === 'string') {
       this.#sendFragmented(Buffer.from(payload, 'utf8'), isBinary, fin, compress);
     } else if (fragmented) {
@@ -486,6 +485,12 @@ function connectionOf(socket: Duplex): Connection {
 
 /** A transport error (a reset, a TLS failure) ends in 'close'; the close code then says 1006. */
 function ignoreTransportError(): void {}
+
+/** `fragmentSize` counts bytes: a string is measured as UTF-8 (at most 3 bytes per UTF-16 unit) only when it could be too long. */
+function fitsInOneFrame(payload: Buffer | string, fragmentSize: number): boolean {
+  if (typeof payload !== 'string') return payload.length <= fragmentSize;
+  return payload.length * 3 <= fragmentSize || Buffer.byteLength(payload, 'utf8') <= fragmentSize;
+}
 
 function toBuffer(data: Exclude<SendData, string>): Buffer {
   if (Buffer.isBuffer(data)) return data;
