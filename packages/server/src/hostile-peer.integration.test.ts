@@ -1,4 +1,6 @@
 import { Buffer } from 'node:buffer';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { CloseCode, encodeFrame, Opcode } from '@ws/core';
 import { ScriptedPeer } from '@ws/testkit';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -8,24 +10,33 @@ import type { ServerConnection, WebSocketServer } from './index.js';
 /**
  * Peers that break the protocol on purpose, through @ws/testkit's scripted peer. Each case
  * asserts the exact close code the server sends (or the end of the stream), and that the
- * server forgets the connection afterwards. The server has no 'error' listener unless a case
+ * server forgets the connection afterwards: out of `clients`, and garbage-collected with its
+ * socket (nothing the server keeps still reaches it, so its memory returns). The server has no 'error' listener unless a case
  * adds one: a hostile peer must not crash the process either way.
  */
 
 let server: WebSocketServer;
 let url: string;
-const closes: { connection: ServerConnection; code: number; reason: string }[] = [];
+const closes: { code: number; reason: string }[] = [];
+/** The newest connection, held weakly so that the test itself does not keep it alive. */
+let newest: { connection: WeakRef<ServerConnection>; socket: WeakRef<object> } | undefined;
+
+// A full garbage collection on demand, for the leak checks (vitest runs without --expose-gc).
+setFlagsFromString('--expose-gc');
+const collectGarbage = runInNewContext('gc') as () => void;
 const errorCodes: string[] = [];
 const peers: ScriptedPeer[] = [];
 
 beforeAll(async () => {
-  ({ server, url } = await startServer({ maxPendingPongs: 16 }));
+  // The heartbeat as in production (the test helper turns it off), so the leak checks cover it.
+  ({ server, url } = await startServer({ maxPendingPongs: 16, heartbeatInterval: 30_000 }));
   server.on('connection', (connection, request) => {
+    newest = { connection: new WeakRef(connection), socket: new WeakRef(connection.socket) };
     if (request.url === '/with-error-listener') {
       connection.on('error', (error) => errorCodes.push((error as Error & { code: string }).code));
     }
     connection.on('message', (data, isBinary) => connection.send(data, { binary: isBinary }));
-    connection.on('close', (code, reason) => closes.push({ connection, code, reason }));
+    connection.on('close', (code, reason) => closes.push({ code, reason }));
   });
 });
 
@@ -49,6 +60,15 @@ async function expectForgotten(): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
   expect(server.clients.size).toBe(0);
+  const { connection, socket } = newest!;
+  newest = undefined;
+  for (let attempt = 0; attempt < 20 && (connection.deref() !== undefined || socket.deref() !== undefined); attempt++) {
+    // Timers and immediates the connection armed may still hold it for a turn or two.
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    collectGarbage();
+  }
+  expect(connection.deref()).toBeUndefined();
+  expect(socket.deref()).toBeUndefined();
 }
 
 /** The close frame with `code`, then the server's FIN; once the peer closes its side too, the server forgets it. */
