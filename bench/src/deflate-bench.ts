@@ -23,6 +23,7 @@ import { connect, type Socket } from 'node:net';
 import { createInterface, type Interface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { acceptPerMessageDeflateResponse, parseExtensionOffers, PerMessageDeflate } from '@ws/core';
+import { bundle } from './bundle.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
@@ -292,37 +293,15 @@ const hasTaskset = (() => {
   }
 })();
 
-/**
- * The server and load roles run from a bundle of this file made with tsup, like `run.ts` does
- * and for the same reason: tsx's `keepNames` costs every closure memory that the published
- * packages (and ws) do not have.
- */
-const bundle = fileURLToPath(new URL('../dist-deflate/deflate-bench.js', import.meta.url));
+/** The server and load roles run from a bundle of this file (see `bundle.ts` for why). */
+const bundled = fileURLToPath(new URL('../dist-deflate/deflate-bench.js', import.meta.url));
 
 async function buildBundle(): Promise<void> {
-  const { build } = await import('tsup');
-  await build({
-    entry: { 'deflate-bench': here },
-    outDir: fileURLToPath(new URL('../dist-deflate', import.meta.url)),
-    format: ['esm'],
-    target: 'node20',
-    platform: 'node',
-    splitting: false,
-    sourcemap: false,
-    dts: false,
-    clean: true,
-    silent: true,
-    keepNames: false,
-    noExternal: [/^@ws\//],
-    external: ['ws', 'bufferutil', 'utf-8-validate', 'tsup'],
-    esbuildOptions(options) {
-      options.conditions = ['@ws/source'];
-    },
-  });
+  await bundle({ 'deflate-bench': here }, fileURLToPath(new URL('../dist-deflate', import.meta.url)));
 }
 
 function spawnPinned(core: number, args: string[]): ChildProcess {
-  const command = [process.execPath, '--expose-gc', bundle, ...args];
+  const command = [process.execPath, '--expose-gc', bundled, ...args];
   return hasTaskset
     ? spawn('taskset', ['-c', String(core), ...command], { stdio: ['pipe', 'pipe', 'inherit'] })
     : spawn(command[0]!, command.slice(1), { stdio: ['pipe', 'pipe', 'inherit'] });

@@ -18,7 +18,7 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { build } from 'tsup';
+import { bundle } from './bundle.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
@@ -46,29 +46,14 @@ const hasTaskset = (() => {
 
 // ---- Build -------------------------------------------------------------------------------
 
-await build({
-  entry: {
+await bundle(
+  {
     'echo-server': `${benchDirectory}src/echo-server.ts`,
     'load-generator': `${benchDirectory}src/load-generator.ts`,
     'client-load': `${benchDirectory}src/client-load.ts`,
   },
-  outDir: outDirectory,
-  format: ['esm'],
-  target: 'node20',
-  platform: 'node',
-  splitting: false,
-  sourcemap: false,
-  dts: false,
-  clean: true,
-  silent: true,
-  keepNames: false,
-  // The workspace packages are bundled from their sources; ws stays the installed package.
-  noExternal: [/^@ws\//],
-  external: ['ws', 'bufferutil', 'utf-8-validate'],
-  esbuildOptions(options) {
-    options.conditions = ['@ws/source'];
-  },
-});
+  outDirectory,
+);
 
 // ---- Processes ---------------------------------------------------------------------------
 

@@ -145,6 +145,22 @@ describe('sharing an HTTP server', () => {
   });
 });
 
+/** A valid upgrade request as Node's `'upgrade'` event would hand it over, for in-memory sockets. */
+function inMemoryUpgradeRequest(): IncomingMessage {
+  return {
+    method: 'GET',
+    httpVersion: '1.1',
+    url: '/',
+    headers: {
+      host: 'in-memory',
+      upgrade: 'websocket',
+      connection: 'Upgrade',
+      'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==',
+      'sec-websocket-version': '13',
+    },
+  } as unknown as IncomingMessage;
+}
+
 describe('noServer and handleUpgrade', () => {
   it('lets the application route upgrades from its own listener', async () => {
     const { server: http, port } = await httpServer();
@@ -166,18 +182,7 @@ describe('noServer and handleUpgrade', () => {
     const wss = new WebSocketServer({ noServer: true, heartbeatInterval: 0 });
     cleanups.push(() => wss.close({ timeout: 100 }));
     const socket = new ControlledSocket(64 * 1024);
-    const request = {
-      method: 'GET',
-      httpVersion: '1.1',
-      url: '/',
-      headers: {
-        host: 'in-memory',
-        upgrade: 'websocket',
-        connection: 'Upgrade',
-        'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==',
-        'sec-websocket-version': '13',
-      },
-    } as unknown as IncomingMessage;
+    const request = inMemoryUpgradeRequest();
     const head = encodeFrame({ opcode: Opcode.Text, payload: 'piped', maskKey: Buffer.from([9, 8, 7, 6]) });
     const message = new Promise<string>((resolve) => {
       wss.handleUpgrade(request, socket, head, (connection) => {
@@ -193,22 +198,12 @@ describe('noServer and handleUpgrade', () => {
     expect(written.subarray(0, headEnd).toString()).toContain('Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=');
     expect(describeFrames(readServerFrames(written.subarray(headEnd)))).toEqual(['text.9']);
   });
+
   it('answers at once without an authenticate hook, leaving a single error listener on the socket', () => {
     const wss = new WebSocketServer({ noServer: true, heartbeatInterval: 0 });
     cleanups.push(() => wss.close({ timeout: 100 }));
     const socket = new ControlledSocket(64 * 1024);
-    const request = {
-      method: 'GET',
-      httpVersion: '1.1',
-      url: '/',
-      headers: {
-        host: 'in-memory',
-        upgrade: 'websocket',
-        connection: 'Upgrade',
-        'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==',
-        'sec-websocket-version': '13',
-      },
-    } as unknown as IncomingMessage;
+    const request = inMemoryUpgradeRequest();
     let accepted: ServerConnection | undefined;
     wss.handleUpgrade(request, socket, Buffer.alloc(0), (connection) => {
       accepted = connection;
