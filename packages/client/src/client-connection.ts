@@ -11,7 +11,7 @@ import {
 import { type BackpressurePolicy, Connection, type SendData, type SendOptions, SendStatus } from '@ws/core/node';
 import type { HandshakeResult } from './connect/client-handshake.js';
 import { Heartbeat, type HeartbeatOptions } from './heartbeat.js';
-import { createMessageIterator, type Message, type MessageSource } from './message-iterator.js';
+import { createMessageIterator, type Message, type MessageSource, messageSourceOf } from './message-iterator.js';
 import { PingTimeoutError } from './ping-timeout-error.js';
 
 /** How a connection ended. `code` is 1005 when the server's close frame had none, 1006 when none came. */
@@ -82,7 +82,8 @@ export class ClientConnection extends EventEmitter<ClientConnectionEvents> imple
   readonly #heartbeat: Heartbeat | undefined;
   readonly #closed: Promise<CloseInfo>;
   readonly #pendingPings = new Map<number, PendingPing>();
-  readonly #fullIterators = new Set<object>();
+  /** An iterator holds too many unread messages: reading stops until it catches up. */
+  #iteratorsFull = false;
   readonly #messageSource: MessageSource;
 
   #resolveClosed!: (info: CloseInfo) => void;
@@ -123,24 +124,15 @@ export class ClientConnection extends EventEmitter<ClientConnectionEvents> imple
     this.#closed = new Promise((resolve) => {
       this.#resolveClosed = resolve;
     });
-    this.#messageSource = {
+    this.#messageSource = messageSourceOf(this, {
       maxQueuedMessages: this.#maxQueuedMessages,
-      subscribe: (onMessage, onEnd) => {
-        if (this.#closeInfo !== undefined) return undefined;
-        this.on('message', onMessage);
-        this.on('close', onEnd);
-        return () => {
-          this.off('message', onMessage);
-          this.off('close', onEnd);
-        };
-      },
+      hasEnded: () => this.#closeInfo !== undefined,
       endFailure: () => this.#iterationFailure(),
-      setBackpressure: (token, full) => {
-        if (full) this.#fullIterators.add(token);
-        else this.#fullIterators.delete(token);
+      onBackpressure: (anyIteratorFull) => {
+        this.#iteratorsFull = anyIteratorFull;
         this.#applyPause();
       },
-    };
+    });
     if (options.heartbeat !== undefined && options.heartbeat !== false) {
       this.#heartbeat = new Heartbeat(this, options.heartbeat === true ? {} : options.heartbeat);
     }
@@ -307,7 +299,7 @@ export class ClientConnection extends EventEmitter<ClientConnectionEvents> imple
 
   #applyPause(): void {
     if (!this.#started || this.#closeInfo !== undefined) return;
-    const shouldPause = this.#userPaused || this.#fullIterators.size > 0;
+    const shouldPause = this.#userPaused || this.#iteratorsFull;
     if (shouldPause) this.#connection.pause();
     else this.#connection.resume();
   }

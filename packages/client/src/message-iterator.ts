@@ -16,6 +16,50 @@ export interface MessageSource {
   setBackpressure(token: object, full: boolean): void;
 }
 
+/** The events a connection emits that a {@link MessageSource} listens to. */
+interface MessageEmitter {
+  on(event: 'message', listener: (data: Buffer, isBinary: boolean) => void): unknown;
+  on(event: 'close', listener: () => void): unknown;
+  off(event: 'message', listener: (data: Buffer, isBinary: boolean) => void): unknown;
+  off(event: 'close', listener: () => void): unknown;
+}
+
+/**
+ * The {@link MessageSource} of a connection that emits `'message'` and `'close'`: iterators
+ * subscribe to those events, and `onBackpressure` hears whether any iterator holds too many
+ * unread messages (the connection then stops reading).
+ */
+export function messageSourceOf(
+  emitter: MessageEmitter,
+  options: {
+    readonly maxQueuedMessages: number;
+    /** True once the connection will emit no more messages: iterators made then end at once. */
+    readonly hasEnded: () => boolean;
+    readonly endFailure: () => Error | undefined;
+    readonly onBackpressure: (anyIteratorFull: boolean) => void;
+  },
+): MessageSource {
+  const fullIterators = new Set<object>();
+  return {
+    maxQueuedMessages: options.maxQueuedMessages,
+    subscribe: (onMessage, onEnd) => {
+      if (options.hasEnded()) return undefined;
+      emitter.on('message', onMessage);
+      emitter.on('close', onEnd);
+      return () => {
+        emitter.off('message', onMessage);
+        emitter.off('close', onEnd);
+      };
+    },
+    endFailure: options.endFailure,
+    setBackpressure: (token, full) => {
+      if (full) fullIterators.add(token);
+      else fullIterators.delete(token);
+      options.onBackpressure(fullIterators.size > 0);
+    },
+  };
+}
+
 /**
  * An async iterator over a source's messages from now on. It queues what arrives between two
  * `next()` calls; at `maxQueuedMessages` unread it asks the source to stop reading (TCP

@@ -12,7 +12,7 @@ import { type SendData, type SendOptions, SendStatus } from '@ws/core/node';
 import type { ClientConnection, CloseInfo, PingOptions } from './client-connection.js';
 import { resolveUrl } from './connect/resolve-url.js';
 import type { ConnectOptions } from './connect.js';
-import { createMessageIterator, type Message, type MessageSource } from './message-iterator.js';
+import { createMessageIterator, type Message, type MessageSource, messageSourceOf } from './message-iterator.js';
 import { openClientConnection } from './open-client-connection.js';
 
 /** Why a connection ended or an attempt failed, as the reconnect policy sees it. */
@@ -133,7 +133,8 @@ export class ReconnectingConnection extends EventEmitter<ReconnectingConnectionE
   readonly #random: () => number;
   readonly #queueLimits: { readonly maxMessages: number; readonly maxBytes: number } | undefined;
   readonly #queue: QueuedMessage[] = [];
-  readonly #fullIterators = new Set<object>();
+  /** An iterator holds too many unread messages: reading stops until it catches up. */
+  #iteratorsFull = false;
   readonly #messageSource: MessageSource;
   readonly #opened: Promise<ClientConnection>;
   readonly #closed: Promise<CloseInfo>;
@@ -187,24 +188,15 @@ export class ReconnectingConnection extends EventEmitter<ReconnectingConnectionE
     this.#closed = new Promise((resolve) => {
       this.#resolveClosed = resolve;
     });
-    this.#messageSource = {
+    this.#messageSource = messageSourceOf(this, {
       maxQueuedMessages: connectOptions.maxQueuedMessages ?? 16,
-      subscribe: (onMessage, onEnd) => {
-        if (this.#finalClose !== undefined) return undefined;
-        this.on('message', onMessage);
-        this.on('close', onEnd);
-        return () => {
-          this.off('message', onMessage);
-          this.off('close', onEnd);
-        };
-      },
+      hasEnded: () => this.#finalClose !== undefined,
       endFailure: () => this.#iterationFailure(),
-      setBackpressure: (token, full) => {
-        if (full) this.#fullIterators.add(token);
-        else this.#fullIterators.delete(token);
+      onBackpressure: (anyIteratorFull) => {
+        this.#iteratorsFull = anyIteratorFull;
         this.#applyPause();
       },
-    };
+    });
     const signal = connectOptions.signal;
     if (signal?.aborted === true) {
       this.#closeRequested = true;
@@ -450,7 +442,7 @@ export class ReconnectingConnection extends EventEmitter<ReconnectingConnectionE
   #applyPause(): void {
     const connection = this.#connection;
     if (connection === undefined) return;
-    if (this.#fullIterators.size > 0) connection.pause();
+    if (this.#iteratorsFull) connection.pause();
     else connection.resume();
   }
 

@@ -5,7 +5,7 @@ import { InvalidStateError } from '../errors/invalid-state-error.js';
 import { computeAcceptKey, isValidKey } from './accept-key.js';
 import { type ExtensionOffer, isToken, parseExtensionOffers, parseTokenList, parseUpgradeList } from './header-tokens.js';
 import { combinedHeaderValue, flattenHeaders, headerValues, type IncomingHeaders } from './incoming-headers.js';
-import { assertHeaderValue, formatHeaderFields, type OutgoingHeaders } from './outgoing-headers.js';
+import { assertHeaderValue, extensionsHeaderLine, formatHeaderFields, type OutgoingHeaders } from './outgoing-headers.js';
 
 const KEY_BYTE_LENGTH = 16;
 
@@ -116,15 +116,7 @@ export function buildUpgradeRequest(options: UpgradeRequestOptions): string {
     `Sec-WebSocket-Key: ${key}\r\n` +
     'Sec-WebSocket-Version: 13\r\n';
   if (protocols.length > 0) head += `Sec-WebSocket-Protocol: ${protocols.join(', ')}\r\n`;
-  if (extensions !== undefined && extensions !== '') {
-    assertHeaderValue(extensions, 'The extensions value', 'extensions');
-    try {
-      parseExtensionOffers(extensions);
-    } catch (error) {
-      throw new InvalidStateError(`The extensions value does not parse: ${(error as Error).message}`, 'extensions');
-    }
-    head += `Sec-WebSocket-Extensions: ${extensions}\r\n`;
-  }
+  head += extensionsHeaderLine(extensions);
   if (origin !== undefined) {
     assertHeaderValue(origin, 'The origin', 'origin');
     head += `Origin: ${origin}\r\n`;

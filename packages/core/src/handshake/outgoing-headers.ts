@@ -1,5 +1,5 @@
 import { InvalidStateError } from '../errors/invalid-state-error.js';
-import { isToken } from './header-tokens.js';
+import { isToken, parseExtensionOffers } from './header-tokens.js';
 
 /** Extra header fields for a request or response we write; an array writes one line per value. */
 export type OutgoingHeaders = Readonly<Record<string, string | readonly string[]>>;
@@ -60,4 +60,20 @@ export function formatHeaderFields(
     }
   }
   return lines;
+}
+
+/**
+ * The `Sec-WebSocket-Extensions` line of a request or response we write ('' for none), after
+ * checking that the value is safe and parses as RFC 6455 §9.1 extension offers: a value the
+ * peer cannot parse would fail its handshake, so it is our caller's mistake, reported as such.
+ */
+export function extensionsHeaderLine(extensions: string | undefined): string {
+  if (extensions === undefined || extensions === '') return '';
+  assertHeaderValue(extensions, 'The extensions value', 'extensions');
+  try {
+    parseExtensionOffers(extensions);
+  } catch (error) {
+    throw new InvalidStateError(`The extensions value does not parse: ${(error as Error).message}`, 'extensions');
+  }
+  return `Sec-WebSocket-Extensions: ${extensions}\r\n`;
 }

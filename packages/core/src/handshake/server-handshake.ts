@@ -4,7 +4,7 @@ import { InvalidStateError } from '../errors/invalid-state-error.js';
 import { computeAcceptKey, isValidKey } from './accept-key.js';
 import { type ExtensionOffer, isToken, parseExtensionOffers, parseTokenList, parseUpgradeList } from './header-tokens.js';
 import { combinedHeaderValue, headerValues, type IncomingHeaders } from './incoming-headers.js';
-import { assertHeaderValue, formatHeaderFields, type OutgoingHeaders } from './outgoing-headers.js';
+import { extensionsHeaderLine, formatHeaderFields, type OutgoingHeaders } from './outgoing-headers.js';
 
 /** The parts of an HTTP request the opening handshake looks at, as Node's `IncomingMessage` has them. */
 export interface UpgradeRequest {
@@ -263,15 +263,7 @@ export function buildAcceptResponse(options: AcceptResponseOptions): string {
     }
     head += `Sec-WebSocket-Protocol: ${protocol}\r\n`;
   }
-  if (extensions !== undefined && extensions !== '') {
-    assertHeaderValue(extensions, 'The extensions value', 'extensions');
-    try {
-      parseExtensionOffers(extensions);
-    } catch (error) {
-      throw new InvalidStateError(`The extensions value does not parse: ${(error as Error).message}`, 'extensions');
-    }
-    head += `Sec-WebSocket-Extensions: ${extensions}\r\n`;
-  }
+  head += extensionsHeaderLine(extensions);
   return head + formatHeaderFields(options.headers, ACCEPT_RESERVED_NAMES, 'headers') + '\r\n';
 }
 
