@@ -1,6 +1,6 @@
-import type { Outcome, TargetKind } from '../catalogue/conformance-case.js';
+import type { TargetKind } from '../catalogue/conformance-case.js';
 import type { TranscriptEntry } from '../peer/transcript.js';
-import type { ConformanceReport, OutcomeCounts } from './conformance-report.js';
+import type { CaseResult, ConformanceReport, OutcomeCounts } from './conformance-report.js';
 
 /** A transcript entry in a JSON report: bytes as a hex string. */
 export type JsonTranscriptEntry =
@@ -16,17 +16,7 @@ export interface JsonReport {
   readonly startedAt: string;
   readonly durationMs: number;
   readonly summary: OutcomeCounts;
-  readonly cases: readonly {
-    readonly id: string;
-    readonly section: number;
-    readonly description: string;
-    readonly rfc: string;
-    readonly outcome: Outcome;
-    readonly reason: string;
-    readonly durationMs: number;
-    readonly notes: readonly string[];
-    readonly transcript: readonly JsonTranscriptEntry[];
-  }[];
+  readonly cases: readonly (Omit<CaseResult, 'transcript'> & { readonly transcript: readonly JsonTranscriptEntry[] })[];
 }
 
 export interface JsonReportOptions {
