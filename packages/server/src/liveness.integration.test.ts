@@ -80,12 +80,11 @@ describe('backpressure policies against a peer that stopped reading', () => {
     expect(connection.readyState).toBe(1);
   });
 
-  it('close: the connection is closed with 1008 and WS_ERR_BACKPRESSURE_LIMIT', async () => {
-    const { server, url } = await withServer({
-      maxBufferedAmount: 1024 * 1024,
-      onBackpressure: 'close',
-      closeTimeout: 200,
-    });
+  it.each([
+    ['close', { onBackpressure: 'close' }],
+    ['the default policy', {}],
+  ] as const)('%s: the connection is closed with 1008 and WS_ERR_BACKPRESSURE_LIMIT', async (_name, policy) => {
+    const { server, url } = await withServer({ maxBufferedAmount: 1024 * 1024, closeTimeout: 200, ...policy });
     const connected = once(server, 'connection') as Promise<[ServerConnection]>;
     await stalledPeer(url);
     const [connection] = await connected;
@@ -105,8 +104,26 @@ describe('backpressure policies against a peer that stopped reading', () => {
     expect([code, wasClean]).toEqual([CloseCode.Abnormal, false]);
   });
 
+  it('wait: send queues past the limit and reports it', async () => {
+    const { server, url } = await withServer({ maxBufferedAmount: 1024 * 1024, onBackpressure: 'wait' });
+    const connected = once(server, 'connection') as Promise<[ServerConnection]>;
+    const peer = await stalledPeer(url);
+    const [connection] = await connected;
+    const statuses = new Set<string>();
+    for (let index = 0; index < 64; index++) {
+      statuses.add(connection.send(chunk));
+      if (index % 16 === 0) await tick(1);
+    }
+    // 64 × 256 KiB to a peer that reads nothing: past the 1 MiB limit, nothing is dropped or closed.
+    expect([...statuses].every((status) => status === 'sent' || status === 'queued')).toBe(true);
+    expect(statuses.has('queued')).toBe(true);
+    expect(connection.bufferedAmount).toBeGreaterThan(1024 * 1024);
+    expect(connection.readyState).toBe(1);
+    peer.socket.resume();
+  });
+
   it('wait: sendAsync resolves only once the peer reads again', async () => {
-    const { server, url } = await withServer({ maxBufferedAmount: 1024 * 1024 });
+    const { server, url } = await withServer({ maxBufferedAmount: 1024 * 1024, onBackpressure: 'wait' });
     const connected = once(server, 'connection') as Promise<[ServerConnection]>;
     const peer = await stalledPeer(url);
     const [connection] = await connected;

@@ -194,7 +194,7 @@ export class ServerConnection<Data = undefined> extends Connection {
     this.#fragmentSize = options.fragmentSize ?? Infinity;
     if (!(this.#fragmentSize > 0)) throw new InvalidStateError('fragmentSize must be positive', 'fragmentSize');
     this.#maxBufferedAmount = options.maxBufferedAmount ?? 16 * 1024 * 1024;
-    this.#onBackpressure = options.onBackpressure ?? BackpressurePolicy.Wait;
+    this.#onBackpressure = options.onBackpressure ?? BackpressurePolicy.Close;
     this.#receiveHighWaterMark = options.receiveHighWaterMark ?? DEFAULT_RECEIVE_HIGH_WATER_MARK;
     this.#heartbeat = options.heartbeat;
     this.#heartbeatPeer = options.heartbeat === undefined ? undefined : new HeartbeatLink(this);

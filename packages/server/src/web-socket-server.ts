@@ -96,7 +96,12 @@ export interface WebSocketServerOptions<Data = undefined> {
   // ---- Backpressure. ----
   /** `bufferedAmount` past which `onBackpressure` applies. Default 16 MiB. */
   readonly maxBufferedAmount?: number;
-  /** `wait` (queue, report `queued`), `drop` (report `dropped`) or `close` (close 1008). Default `wait`. */
+  /**
+   * What `send` and `broadcast` do for a connection whose `bufferedAmount` is past
+   * `maxBufferedAmount`: `close` (close it with 1008, the default: a peer that stopped reading
+   * cannot make the server's memory grow), `drop` (send nothing, report `dropped`) or `wait`
+   * (queue without a bound, report `queued`). `sendAsync` is not subject to it: it waits.
+   */
   readonly onBackpressure?: BackpressurePolicy;
 
   // ---- Liveness and shutdown. ----
@@ -241,7 +246,7 @@ export class WebSocketServer<Data = undefined> extends EventEmitter<WebSocketSer
       'receiveHighWaterMark',
     );
     this.#maxBufferedAmount = positive(options.maxBufferedAmount, DEFAULT_MAX_BUFFERED_AMOUNT, 'maxBufferedAmount');
-    this.#onBackpressure = options.onBackpressure ?? BackpressurePolicy.Wait;
+    this.#onBackpressure = options.onBackpressure ?? BackpressurePolicy.Close;
     this.#closeTimeout = positive(options.closeTimeout, DEFAULT_CLOSE_TIMEOUT, 'closeTimeout');
     const heartbeatInterval = options.heartbeatInterval ?? DEFAULT_HEARTBEAT_INTERVAL;
     this.#heartbeat =
