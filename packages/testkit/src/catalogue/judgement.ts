@@ -114,7 +114,8 @@ export interface EchoOptions {
   readonly timeout?: number;
   /**
    * Close codes by which an implementation refuses a message that exceeds one of its limits
-   * (1008, 1009): non-strict rather than a failure, since RFC 6455 §10.4 requires limits.
+   * (1008, 1009): non-strict rather than a failure, since RFC 6455 §10.4 says an
+   * implementation SHOULD impose limits.
    */
   readonly limitCloseCodes?: readonly number[];
 }

@@ -154,7 +154,7 @@ export class PeerObserver {
     }
     if (!isKnownOpcode(frame.opcode)) return violation('a reserved opcode');
     if (!frame.minimalLength) {
-      // RFC 6455 §5.2: "In all cases, the minimal number of bytes MUST be used to encode the length".
+      // RFC 6455 §5.2: "Note that in all cases, the minimal number of bytes MUST be used to encode the length".
       return violation('a length not in its minimal encoding');
     }
     if (isControlOpcode(frame.opcode)) {

@@ -6,7 +6,7 @@ export const RfcQuote = {
   payloadLength:
     'RFC 6455 §5.2: "The length of the "Payload data", in bytes: if 0-125, that is the payload length. If 126, the following 2 bytes interpreted as a 16-bit unsigned integer are the payload length. If 127, the following 8 bytes interpreted as a 64-bit unsigned integer (the most significant bit MUST be 0) are the payload length."',
   minimalLength:
-    'RFC 6455 §5.2: "In all cases, the minimal number of bytes MUST be used to encode the length, for example, the length of a 124-byte-long string can\'t be encoded as the sequence 126, 0, 124."',
+    'RFC 6455 §5.2: "Note that in all cases, the minimal number of bytes MUST be used to encode the length, for example, the length of a 124-byte-long string can\'t be encoded as the sequence 126, 0, 124."',
   text: 'RFC 6455 §5.6: "Text: The "Payload data" is text data encoded as UTF-8. Note that a particular text frame might include a partial UTF-8 sequence; however, the whole message MUST contain valid UTF-8."',
   binary:
     'RFC 6455 §5.6: "Binary: The "Payload data" is arbitrary binary data whose interpretation is solely up to the application layer."',
@@ -67,7 +67,7 @@ export const RfcQuote = {
   handshakeUpgrade:
     'RFC 6455 §4.2.1: "3. An |Upgrade| header field containing the value "websocket", treated as an ASCII case-insensitive value."',
   handshakeVersion:
-    'RFC 6455 §4.4: "If this version does not match a version understood by the server, the server MUST abort the WebSocket handshake described in Section 4.2 and instead send an appropriate HTTP error code (such as 426 Upgrade Required) and a |Sec-WebSocket-Version| header field indicating the version(s) the server is capable of understanding."',
+    'RFC 6455 §4.2.2: "If this version does not match a version understood by the server, the server MUST abort the WebSocket handshake described in this section and instead send an appropriate HTTP error code (such as 426 Upgrade Required) and a |Sec-WebSocket-Version| header field indicating the version(s) the server is capable of understanding."',
   clientAccept:
     'RFC 6455 §4.1: "4. If the response lacks a |Sec-WebSocket-Accept| header field or the |Sec-WebSocket-Accept| contains a value other than the base64-encoded SHA-1 of the concatenation of the |Sec-WebSocket-Key| (as a string, not base64-decoded) with the string "258EAFA5-E914-47DA-95CA-C5AB0DC85B11" ..., the client MUST _Fail the WebSocket Connection_."',
   clientUpgrade:

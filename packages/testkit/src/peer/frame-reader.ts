@@ -14,8 +14,8 @@ export interface ReceivedFrame {
   /** Header bytes on the wire, masking key included. */
   readonly headerLength: number;
   /**
-   * Whether the length used the shortest form. RFC 6455 §5.2: "In all cases, the minimal
-   * number of bytes MUST be used to encode the length".
+   * Whether the length used the shortest form. RFC 6455 §5.2: "Note that in all cases, the
+   * minimal number of bytes MUST be used to encode the length".
    */
   readonly minimalLength: boolean;
 }
