@@ -34,7 +34,7 @@ export function headerLengthFor(payloadLength: number): number {
 /**
  * Writes a frame header into `target` at `offset` and returns the offset just past it (past
  * the masking key when one is given). The length uses the minimal form, as RFC 6455 §5.2
- * requires: "In all cases, the minimal number of bytes MUST be used to encode the length".
+ * requires: "Note that in all cases, the minimal number of bytes MUST be used to encode the length".
  */
 export function writeFrameHeader(
   target: Uint8Array,
