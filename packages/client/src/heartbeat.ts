@@ -21,8 +21,8 @@ export const DEFAULT_HEARTBEAT_TIMEOUT = 10_000;
  * Pings the server at an interval and terminates the connection when a pong does not come in
  * time. A TCP connection whose peer vanished (a phone that lost coverage, a NAT that forgot the
  * mapping) otherwise looks open until the kernel gives up, which can take hours. RFC 6455
- * §5.5.2: "A Ping frame MAY be sent ... as a means to verify that the remote endpoint is
- * still responsive." The timers do not keep the process alive.
+ * §5.5.2: "A Ping frame may serve either as a keepalive or as a means to verify that the remote
+ * endpoint is still responsive." The timers do not keep the process alive.
  */
 export class Heartbeat {
   readonly #target: HeartbeatTarget;

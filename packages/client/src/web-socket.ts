@@ -17,7 +17,7 @@ type EventHandler = ((this: WebSocket, event: Event) => unknown) | null;
 type EventHandlerType = 'open' | 'message' | 'error' | 'close';
 
 const BINARY_TYPES: ReadonlySet<string> = new Set(['blob', 'arraybuffer', 'nodebuffer']);
-/** RFC 6455 §7.4.1 / WHATWG: a close reason is at most 123 bytes of UTF-8 (125 minus the code). */
+/** RFC 6455 §5.5 / WHATWG: a close reason is at most 123 bytes of UTF-8 (125 minus the code). */
 const MAX_REASON_BYTES = 123;
 
 /**
@@ -94,8 +94,8 @@ export class WebSocket extends EventTarget {
   }
 
   get readyState(): ConnectionState {
-    // "Upon either sending or receiving a Close control frame, it is said that The WebSocket
-    // Closing Handshake is Started" (RFC 6455 §7.1.3): the server's close frame makes it CLOSING.
+    // "Upon either sending or receiving a Close control frame, it is said that _The WebSocket
+    // Closing Handshake is Started_" (RFC 6455 §7.1.3): the server's close frame makes it CLOSING.
     if (this.#readyState === ConnectionState.Open && this.#connection !== undefined) {
       if (this.#connection.readyState !== ConnectionState.Open) this.#readyState = ConnectionState.Closing;
     }

@@ -143,8 +143,8 @@ async function handshakeWithRedirects(
     try {
       // RFC 7231 §7.1.2: "If the Location value provided in a 3xx (Redirection) response does
       // not have a fragment component, a user agent MUST process the redirection as if the value
-      // inherits the fragment component of the URI reference used to generate the request" —
-      // WebSocket URIs have none (RFC 6455 §3), so a fragment in Location is dropped.
+      // inherits the fragment component of the URI reference used to generate the request
+      // target" — WebSocket URIs have none (RFC 6455 §3), so a fragment in Location is dropped.
       const resolved = new URL(location, target.url);
       resolved.hash = '';
       next = resolveUrl(resolved);

@@ -25,11 +25,11 @@ export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
 /**
  * Whether a status code may appear in a close frame, sent or received.
  *
- * RFC 6455 §7.4.1 reserves 1004, 1005, 1006 and 1015 ("MUST NOT be set as a status code in a
- * Close control frame by an endpoint"); §7.4.2 says codes below 1000 are not used, 1000-2999
- * are reserved for the protocol and its extensions (only the registered ones are meaningful),
- * 3000-3999 are registered with IANA and 4000-4999 are for private use. Anything else in a
- * received close frame is a protocol error (1002).
+ * RFC 6455 §7.4.1 reserves 1004, 1005, 1006 and 1015 (1004 "Reserved", the other three "MUST NOT
+ * be set as a status code in a Close control frame by an endpoint"); §7.4.2 says codes below 1000
+ * are not used, 1000-2999 are reserved for the protocol and its extensions (only the registered
+ * ones are meaningful), 3000-3999 are registered with IANA and 4000-4999 are for private use.
+ * Anything else in a received close frame is a protocol error (1002).
  */
 export function isValidCloseCode(code: number): boolean {
   if (!Number.isInteger(code)) return false;

@@ -7,7 +7,8 @@ import type { ProtocolError } from '../errors/protocol-error.js';
  * them is passed through `decode`, piece by piece, before UTF-8 validation and delivery; an
  * outgoing message that the extension chooses to transform is passed through `encode`, and
  * its first frame carries the extension's bit. RFC 7692 §6 fixes this shape for
- * permessage-deflate: "the RSV1 bit is set only on the first frame of a message".
+ * permessage-deflate: "A message with the "Per-Message Compressed" bit set on the first fragment
+ * of the message is called a "compressed message"".
  *
  * Decoding is synchronous so that the protocol can enforce its limits on the decoded size
  * before memory is spent, and so that no queue of pending work can grow without bound.

@@ -96,7 +96,7 @@ function checkWindowBitsOption(value: number | undefined, min: number, name: str
 
 /**
  * A window bits value as RFC 7692 §7.1.2.1 and §7.1.2.2 define it: "a decimal integer value
- * without leading zeroes between 8 to 15, inclusive" (`1*DIGIT`). Undefined when it is not one.
+ * without leading zeroes between 8 to 15", inclusive (`1*DIGIT`). Undefined when it is not one.
  */
 function parseWindowBits(value: string | true): number | undefined {
   if (value === true || value.length > 2 || !/^[1-9][0-9]*$/.test(value)) return undefined;
@@ -171,8 +171,8 @@ function readOffer(offer: ExtensionOffer): OfferedParameters | undefined {
  * the client's preference"), and returns the response element and the extension for it.
  * Undefined when no offer is acceptable: the server then declines by leaving permessage-deflate
  * out of its response, and the connection proceeds uncompressed (§5: "If a server responds with
- * no PMCE element in the "Sec-WebSocket-Extensions" header field, both endpoints proceed without
- * per-message compression once the opening handshake is completed."). Offers of other
+ * no PMCE element in the "Sec-WebSocket-Extensions" header, both endpoints proceed without
+ * per-message compression once _the WebSocket Connection is established_."). Offers of other
  * extensions are skipped. Throws `InvalidStateError` for invalid options.
  */
 export function acceptPerMessageDeflate(
@@ -192,8 +192,8 @@ export function acceptPerMessageDeflate(
     // "A server MAY include the "server_max_window_bits" extension parameter in an extension
     // negotiation response even if the extension negotiation offer being accepted by the
     // response didn't include" it. zlib cannot compress with an 8-bit window, so an offer that
-    // leaves only 8 is one the server "doesn't support" (§7): "A server declines an extension
-    // negotiation offer with this parameter if the server doesn't support it."
+    // leaves only 8 is one the server "doesn't support" (§7), and §7.1.2.1: "A server declines an
+    // extension negotiation offer with this parameter if the server doesn't support it."
     const serverBits = Math.min(offered.serverMaxWindowBits ?? MAX_DEFLATE_WINDOW_BITS, serverLimit ?? MAX_DEFLATE_WINDOW_BITS);
     if (serverBits === MIN_DEFLATE_WINDOW_BITS) continue;
     const answerServerBits = offered.serverMaxWindowBits !== undefined || serverBits < MAX_DEFLATE_WINDOW_BITS;

@@ -48,7 +48,7 @@ describe('parseClosePayload', () => {
     ['03 e8 48 65 6c 6c 6f', 1000, 'Hello'],
     ['0b b8 62 79 65', 3000, 'bye'],
     ['0f 9f', 3999, ''],
-    // "κόσμε" as in RFC 3629 / Autobahn 6.2.4: the omicron is U+1F79 (with oxia).
+    // "κόσμε" as in Autobahn 6.2.4: the omicron is U+1F79 (with oxia).
     ['13 87 ce ba e1 bd b9 cf 83 ce bc ce b5', 4999, KOSME],
     ['03 f0 f0 9f 98 80', 1008, '😀'],
     // A leading byte order mark is part of the reason, not stripped.

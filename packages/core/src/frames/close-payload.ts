@@ -28,9 +28,10 @@ export function parseClosePayload(payload: Uint8Array): { code: number; reason: 
     return new ProtocolError('WS_ERR_INVALID_CLOSE_PAYLOAD', 'The close frame body has 1 byte; a status code takes 2');
   }
 
-  // RFC 6455 §7.4.1: 1004, 1005, 1006 and 1015 "MUST NOT be set as a status code in a Close
-  // control frame by an endpoint"; §7.4.2 leaves codes below 1000 unused and 1016-2999 to future
-  // registrations, and no code above 4999 exists. Autobahn 7.9.x expects 1002 for all of them.
+  // RFC 6455 §7.4.1: 1004 is "Reserved", and 1005, 1006 and 1015 "MUST NOT be set as a status
+  // code in a Close control frame by an endpoint"; §7.4.2 leaves codes below 1000 unused and
+  // 1016-2999 to future registrations, and no code above 4999 exists. Autobahn 7.9.x expects 1002
+  // for all of them.
   const code = (payload[0]! << 8) | payload[1]!;
   if (!isValidCloseCode(code)) {
     return new ProtocolError('WS_ERR_INVALID_CLOSE_CODE', `Close code ${code} may not appear in a close frame`);

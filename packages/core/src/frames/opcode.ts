@@ -1,5 +1,5 @@
 /**
- * Frame opcodes, RFC 6455 §5.2: "Opcode: 4 bits. Defines the interpretation of the
+ * Frame opcodes, RFC 6455 §5.2 (Opcode: 4 bits): "Defines the interpretation of the
  * 'Payload data'. If an unknown opcode is received, the receiving endpoint MUST _Fail the
  * WebSocket Connection_."
  */

@@ -7,10 +7,10 @@ import { createHash } from 'node:crypto';
 const WEBSOCKET_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 
 /**
- * The Sec-WebSocket-Accept value for a Sec-WebSocket-Key. RFC 6455 §4.2.2: "concatenate this
- * with the Globally Unique Identifier ... take the SHA-1 hash of this concatenated value to
- * obtain a 20-byte value and base64-encode". The key is used as the string received, "not
- * base64-decoded".
+ * The Sec-WebSocket-Accept value for a Sec-WebSocket-Key. RFC 6455 §4.2.2: "concatenating /key/
+ * ... with the string [the GUID], taking the SHA-1 hash of this concatenated value to obtain a
+ * 20-byte value and base64-encoding ... this 20-byte hash". The key is used as the string
+ * received, "not base64-decoded" (§4.1).
  */
 export function computeAcceptKey(key: string): string {
   return createHash('sha1').update(key + WEBSOCKET_GUID).digest('base64');

@@ -59,8 +59,9 @@ describe('parseTokenList', () => {
   });
 
   it('skips empty elements (RFC 7230 §7 examples)', () => {
-    // RFC 7230 §7: "the following are valid values for example-list (not including the quotes):
-    // "foo,bar" "foo ,bar," "foo , ,bar,charlie   "".
+    // RFC 7230 §7: "the following are valid values for example-list (not including the double
+    // quotes, which are present for delimitation only):" "foo,bar" "foo ,bar,"
+    // "foo , ,bar,charlie   ".
     expect(parseTokenList('foo,bar')).toEqual(['foo', 'bar']);
     expect(parseTokenList('foo ,bar,')).toEqual(['foo', 'bar']);
     expect(parseTokenList('foo , ,bar,charlie   ')).toEqual(['foo', 'bar', 'charlie']);

@@ -101,7 +101,8 @@ function scanToken(value: string, index: number): number {
 
 /**
  * The list scanner shared by `parseTokenList` and `parseUpgradeList`. RFC 7230 §7: "a recipient
- * MUST accept ... empty list elements", i.e. `#element => [ ( "," / element ) *( OWS "," [ OWS
+ * MUST parse and ignore a reasonable number of empty list elements"; "a recipient MUST accept
+ * lists that satisfy the following syntax": `#element => [ ( "," / element ) *( OWS "," [ OWS
  * element ] ) ]`, so leading, trailing and repeated commas are skipped, and OWS surrounds commas.
  */
 function scanList(value: string, fieldName: string, allowVersion: boolean): string[] {

@@ -71,7 +71,8 @@ interface Violation {
   options?: ProtocolOptions;
 }
 
-// One vector per "MUST _Fail the WebSocket Connection_" rule of RFC 6455 §5-7 (and the limits).
+// One vector per rule of RFC 6455 §5-8 that a received frame can break, each failing the
+// connection (and the limits).
 const violations: Violation[] = [
   { rule: '§5.1 a server receives an unmasked frame', bytes: hex('81 02 68 69'), code: 'WS_ERR_UNMASKED_FRAME', closeCode: 1002 },
   { rule: '§5.1 a client receives a masked frame', side: 'client', bytes: hex('81 82 00 00 00 00 68 69'), code: 'WS_ERR_UNEXPECTED_MASK', closeCode: 1002 },

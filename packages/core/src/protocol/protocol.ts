@@ -156,7 +156,8 @@ export class Protocol {
   /**
    * RFC 6455 §7.1.5: the close code is the one in the first Close frame received, or 1006
    * ("If _The WebSocket Connection is Closed_ and no Close control frame was received by the
-   * endpoint, _The WebSocket Connection Close Code_ is considered to be 1006").
+   * endpoint (such as could occur if the underlying transport connection is lost), _The
+   * WebSocket Connection Close Code_ is considered to be 1006").
    */
   get closeCode(): number {
     return this.#closeReceived?.code ?? CloseCode.Abnormal;
@@ -374,7 +375,8 @@ export class Protocol {
       if (!this.#messageInProgress) {
         return this.#fail('WS_ERR_UNEXPECTED_CONTINUATION', 'Continuation frame without a message to continue');
       }
-      // RFC 7692 §6.1: "An endpoint MUST NOT set the RSV1 bit on ... non-first fragments".
+      // RFC 7692 §6.1: "An endpoint MUST NOT set the "Per-Message Compressed" bit of control
+      // frames and non-first fragments of a data message"; that bit is RSV1 (§6).
       if (rsv !== 0) return this.#fail('WS_ERR_UNEXPECTED_RSV', 'RSV bits set on a continuation frame');
     } else {
       // RFC 6455 §5.4: "The fragments of one message MUST NOT be interleaved between the
@@ -524,8 +526,8 @@ export class Protocol {
     const parsed = parseClosePayload(payload);
     if (parsed instanceof ProtocolError) return this.#failWith(parsed);
     this.#closeReceived = parsed;
-    // After the peer's close frame, nothing more is read: RFC 6455 §5.5.1 "After sending a
-    // Close frame, the endpoint MUST NOT send any further data frames", so whatever follows is not data.
+    // After the peer's close frame, nothing more is read: RFC 6455 §5.5.1 "The application MUST
+    // NOT send any more data frames after sending a Close frame", so whatever follows is not data.
     this.#discardInput = true;
     this.#releaseMessage();
     this.#pushEvent({ type: 'close', code: parsed.code, reason: parsed.reason });
@@ -614,9 +616,10 @@ export class Protocol {
   }
 
   /**
-   * RFC 6455 §7.1.7 _Fail the WebSocket Connection_: "the endpoint MUST _Close the WebSocket
-   * Connection_, and MAY report the problem to the user"; a close frame with the error's code
-   * goes first when one can still be sent. Nothing more is read afterwards.
+   * RFC 6455 §7.1.7 _Fail the WebSocket Connection_: "the client MUST _Close the WebSocket
+   * Connection_, and MAY report the problem to the user"; "the server MUST _Close the WebSocket
+   * Connection_, and SHOULD log the problem". A close frame with the error's code goes first
+   * when one can still be sent. Nothing more is read afterwards.
    */
   #failWith(error: ProtocolError): false {
     if (this.#protocolError !== undefined || this.#state === ConnectionState.Closed) return false;

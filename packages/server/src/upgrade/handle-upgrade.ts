@@ -260,7 +260,8 @@ function respond<Data>(
   // Negotiated last, once nothing else can refuse the request: the extension is the one thing
   // here that holds resources (zlib engines, created lazily, released by `dispose`). RFC 7692
   // §5: when no offer is acceptable the response leaves permessage-deflate out and "both
-  // endpoints proceed without per-message compression once the opening handshake is completed."
+  // endpoints proceed without per-message compression once _the WebSocket Connection is
+  // established_."
   const accepted =
     policy.perMessageDeflate === undefined ? undefined : acceptPerMessageDeflate(checked.extensions, policy.perMessageDeflate);
 
