@@ -109,7 +109,7 @@ describe('parseUpgradeList', () => {
 });
 
 describe('parseExtensionOffers', () => {
-  it('parses the RFC 7692 §5.1 example offers', () => {
+  it('parses the RFC 7692 §7.1.3 example offers', () => {
     expect(parseExtensionOffers('permessage-deflate; client_max_window_bits; server_max_window_bits=10')).toEqual([
       offer('permessage-deflate', [
         ['client_max_window_bits', true],
