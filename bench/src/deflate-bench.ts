@@ -16,7 +16,7 @@
  * (default 2), BENCH_SECONDS (default 3), BENCH_CONNECTIONS (default 1000).
  */
 import { Buffer } from 'node:buffer';
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
@@ -24,6 +24,7 @@ import { createInterface, type Interface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { acceptPerMessageDeflateResponse, parseExtensionOffers, PerMessageDeflate } from '@ws/core';
 import { bundle } from './bundle.js';
+import { hasTaskset, median } from './measurement.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
@@ -284,14 +285,6 @@ async function load(settings: LoadSettings): Promise<void> {
 // ---- Orchestrator --------------------------------------------------------------------------
 
 const here = fileURLToPath(import.meta.url);
-const hasTaskset = (() => {
-  try {
-    execFileSync('taskset', ['-c', '0', 'true']);
-    return true;
-  } catch {
-    return false;
-  }
-})();
 
 /** The server and load roles run from a bundle of this file (see `bundle.ts` for why). */
 const bundled = fileURLToPath(new URL('../dist-deflate/deflate-bench.js', import.meta.url));
@@ -302,7 +295,7 @@ async function buildBundle(): Promise<void> {
 
 function spawnPinned(core: number, args: string[]): ChildProcess {
   const command = [process.execPath, '--expose-gc', bundled, ...args];
-  return hasTaskset
+  return hasTaskset()
     ? spawn('taskset', ['-c', String(core), ...command], { stdio: ['pipe', 'pipe', 'inherit'] })
     : spawn(command[0]!, command.slice(1), { stdio: ['pipe', 'pipe', 'inherit'] });
 }
@@ -407,7 +400,6 @@ async function idleMemory(implementation: Implementation, scenario: Scenario): P
   return (after.rss - before.rss) / CONNECTIONS;
 }
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
 async function orchestrate(): Promise<void> {
   await buildBundle();
@@ -436,7 +428,7 @@ async function orchestrate(): Promise<void> {
 
   const format = (value: number) => Math.round(value).toLocaleString('en-US');
   const table = [
-    `Node ${process.version}, ${CONNECTIONS.toLocaleString('en-US')} connections, a ${MESSAGE.length}-byte JSON text message (${rows[0]?.ours.wireBytes ?? '?'} bytes compressed), ${WINDOW} in flight per connection, zlib level 1 on both servers; ${ROUNDS} alternating rounds of ${SECONDS} s (medians); server pinned to core 0, load generator to core 1: ${hasTaskset ? 'yes' : 'no (taskset missing)'}`,
+    `Node ${process.version}, ${CONNECTIONS.toLocaleString('en-US')} connections, a ${MESSAGE.length}-byte JSON text message (${rows[0]?.ours.wireBytes ?? '?'} bytes compressed), ${WINDOW} in flight per connection, zlib level 1 on both servers; ${ROUNDS} alternating rounds of ${SECONDS} s (medians); server pinned to core 0, load generator to core 1: ${hasTaskset() ? 'yes' : 'no (taskset missing)'}`,
     '',
     '| compressed echo | @ws/server msg/s | ws msg/s | ratio | replies compressed (ours / ws) | load generator CPU (ours / ws) |',
     '|---|---:|---:|---:|---:|---:|',

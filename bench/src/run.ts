@@ -14,11 +14,12 @@
  *   BENCH_IDLE_CONNECTIONS  connections of the memory and broadcast sections (default 10000)
  *   BENCH_SECTIONS          comma-separated subset of echo,memory,broadcast,client (default all)
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { bundle } from './bundle.js';
+import { hasTaskset, median } from './measurement.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
@@ -35,14 +36,6 @@ const BROADCAST_WARM_UP = 3;
 const benchDirectory = fileURLToPath(new URL('..', import.meta.url));
 const outDirectory = fileURLToPath(new URL('../dist', import.meta.url));
 
-const hasTaskset = (() => {
-  try {
-    execFileSync('taskset', ['-c', '0', 'true']);
-    return true;
-  } catch {
-    return false;
-  }
-})();
 
 // ---- Build -------------------------------------------------------------------------------
 
@@ -66,7 +59,7 @@ class Child {
 
   constructor(core: number, script: string, args: readonly string[], nodeFlags: readonly string[] = []) {
     const command = [process.execPath, '--expose-gc', ...nodeFlags, `${outDirectory}/${script}.js`, ...args];
-    this.process = hasTaskset
+    this.process = hasTaskset()
       ? spawn('taskset', ['-c', String(core), ...command], { cwd: benchDirectory, stdio: ['pipe', 'pipe', 'inherit'] })
       : spawn(command[0]!, command.slice(1), { cwd: benchDirectory, stdio: ['pipe', 'pipe', 'inherit'] });
     this.exited = new Promise((resolve) => this.process.once('exit', resolve));
@@ -116,7 +109,6 @@ async function closeIdle(generator: Child): Promise<void> {
   await generator.exited;
 }
 
-const median = (values: readonly number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 const format = (value: number): string => Math.round(value).toLocaleString('en-US');
 const percent = (value: number): string => `${(value * 100).toFixed(0)}%`;
 const log = (line: string): void => {
@@ -125,12 +117,12 @@ const log = (line: string): void => {
 
 const report: Record<string, unknown> = {
   node: process.version,
-  pinned: hasTaskset,
+  pinned: hasTaskset(),
   rounds: ROUNDS,
   seconds: SECONDS,
 };
 const markdown: string[] = [
-  `Node ${process.version}; servers pinned to core 0 and load to core 1: ${hasTaskset ? 'yes' : 'no (taskset missing)'}; ${ROUNDS} alternating rounds of ${SECONDS} s, medians.`,
+  `Node ${process.version}; servers pinned to core 0 and load to core 1: ${hasTaskset() ? 'yes' : 'no (taskset missing)'}; ${ROUNDS} alternating rounds of ${SECONDS} s, medians.`,
 ];
 
 // ---- Echo throughput and latency ---------------------------------------------------------

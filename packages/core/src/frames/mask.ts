@@ -54,26 +54,9 @@ export function unmaskChunkRange(
   maskOffset: number,
   words: BigUint64Array | undefined,
 ): void {
-  let key = rotateLeft(maskKey, maskOffset & 3);
-  if (words === undefined || end - start < CHUNK_WORD_MIN_LENGTH) {
-    xorRange(chunk, start, end, key);
-    return;
-  }
-  const address = chunk.byteOffset;
-  let index = start;
-  const headEnd = start + ((8 - ((address + start) & 7)) & 7);
-  for (; index < headEnd; index++) {
-    chunk[index] = chunk[index]! ^ (key >>> 24);
-    key = nextKey(key);
-  }
-  const firstWord = (address + index) >>> 3;
-  const wordCount = (end - index) >>> 3;
-  xorWords(words, firstWord, firstWord + wordCount, wordOf(key));
-  index += wordCount << 3;
-  for (; index < end; index++) {
-    chunk[index] = chunk[index]! ^ (key >>> 24);
-    key = nextKey(key);
-  }
+  const key = rotateLeft(maskKey, maskOffset & 3);
+  if (words === undefined || end - start < CHUNK_WORD_MIN_LENGTH) xorRange(chunk, start, end, key);
+  else xorThroughWords(chunk, start, end, key, words);
 }
 
 /** The view `unmaskChunkRange` works through: 64-bit words over the whole buffer of `chunk`. */
@@ -157,29 +140,45 @@ export function createMaskKeySource(poolSize = 8192): () => Uint8Array {
 
 /** XORs `data[start..end)` with the key stream whose next byte is the high byte of `key`. */
 function xorRange(data: Uint8Array, start: number, end: number, key: number): void {
-  let index = start;
   if (end - start >= WORD_MIN_LENGTH) {
-    const address = data.byteOffset;
-    const headEnd = start + ((8 - ((address + start) & 7)) & 7);
-    for (; index < headEnd; index++) {
-      data[index] = data[index]! ^ (key >>> 24);
-      key = nextKey(key);
-    }
-    const wordCount = (end - index) >>> 3;
-    xorWords(new BigUint64Array(data.buffer, address + index, wordCount), 0, wordCount, wordOf(key));
-    index += wordCount << 3;
-  } else {
-    const byte0 = key >>> 24;
-    const byte1 = (key >>> 16) & 0xff;
-    const byte2 = (key >>> 8) & 0xff;
-    const byte3 = key & 0xff;
-    for (; index + 4 <= end; index += 4) {
-      data[index] = data[index]! ^ byte0;
-      data[index + 1] = data[index + 1]! ^ byte1;
-      data[index + 2] = data[index + 2]! ^ byte2;
-      data[index + 3] = data[index + 3]! ^ byte3;
-    }
+    xorThroughWords(data, start, end, key, wordViewOf(data));
+    return;
   }
+  // Four bytes per step: from a key-aligned start, the four key bytes repeat in place.
+  const byte0 = key >>> 24;
+  const byte1 = (key >>> 16) & 0xff;
+  const byte2 = (key >>> 8) & 0xff;
+  const byte3 = key & 0xff;
+  let index = start;
+  for (; index + 4 <= end; index += 4) {
+    data[index] = data[index]! ^ byte0;
+    data[index + 1] = data[index + 1]! ^ byte1;
+    data[index + 2] = data[index + 2]! ^ byte2;
+    data[index + 3] = data[index + 3]! ^ byte3;
+  }
+  for (; index < end; index++) {
+    data[index] = data[index]! ^ (key >>> 24);
+    key = nextKey(key);
+  }
+}
+
+/**
+ * Like `xorRange`, through `words` (`wordViewOf(data)`): the bytes before the first 8-byte
+ * aligned address and after the last one go one by one, the aligned middle 64 bits at a time.
+ * Callers pass at least 32 bytes, so the head (at most 7) stays inside the range.
+ */
+function xorThroughWords(data: Uint8Array, start: number, end: number, key: number, words: BigUint64Array): void {
+  const address = data.byteOffset;
+  let index = start;
+  const headEnd = start + ((8 - ((address + start) & 7)) & 7);
+  for (; index < headEnd; index++) {
+    data[index] = data[index]! ^ (key >>> 24);
+    key = nextKey(key);
+  }
+  const firstWord = (address + index) >>> 3;
+  const wordCount = (end - index) >>> 3;
+  xorWords(words, firstWord, firstWord + wordCount, wordOf(key));
+  index += wordCount << 3;
   for (; index < end; index++) {
     data[index] = data[index]! ^ (key >>> 24);
     key = nextKey(key);

@@ -166,13 +166,8 @@ export class Connection extends EventEmitter<ConnectionEvents> {
    */
   send(data: SendData, options?: SendOptions): SendStatus {
     if (!this.#canSend()) return SendStatus.Closed;
-    if (this.#overBufferLimit()) {
-      if (this.#onBackpressure === BackpressurePolicy.Drop) return SendStatus.Dropped;
-      if (this.#onBackpressure === BackpressurePolicy.Close) {
-        this.close(CloseCode.PolicyViolation, 'Send buffer limit exceeded');
-        return SendStatus.Closed;
-      }
-    }
+    const limited = this.#applyBackpressurePolicy();
+    if (limited !== undefined) return limited;
     const isBinary = options?.binary ?? typeof data !== 'string';
     const payload = typeof data === 'string' ? (isBinary ? Buffer.from(data, 'utf8') : data) : toBuffer(data);
     const fin = options?.fin ?? true;
@@ -281,13 +276,8 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     if (this.#sendingFragmented) {
       throw new InvalidStateError('A fragmented message is being sent', 'open');
     }
-    if (this.#overBufferLimit()) {
-      if (this.#onBackpressure === BackpressurePolicy.Drop) return SendStatus.Dropped;
-      if (this.#onBackpressure === BackpressurePolicy.Close) {
-        this.close(CloseCode.PolicyViolation, 'Send buffer limit exceeded');
-        return SendStatus.Closed;
-      }
-    }
+    const limited = this.#applyBackpressurePolicy();
+    if (limited !== undefined) return limited;
     this.#protocol.sendRaw(frames);
     this.#flushUnlessDelivering();
     return this.#socket.writableNeedDrain ? SendStatus.Queued : SendStatus.Sent;
@@ -301,6 +291,17 @@ export class Connection extends EventEmitter<ConnectionEvents> {
    */
   #canSend(): boolean {
     return !this.#protocol.closeSent && this.#readyState !== ConnectionState.Closed && !this.#socket.destroyed;
+  }
+
+  /** Past `maxBufferedAmount`: what `drop` or `close` makes of a send; undefined to go on (`wait`, or under the limit). */
+  #applyBackpressurePolicy(): SendStatus | undefined {
+    if (!this.#overBufferLimit()) return undefined;
+    if (this.#onBackpressure === BackpressurePolicy.Drop) return SendStatus.Dropped;
+    if (this.#onBackpressure === BackpressurePolicy.Close) {
+      this.close(CloseCode.PolicyViolation, 'Send buffer limit exceeded');
+      return SendStatus.Closed;
+    }
+    return undefined;
   }
 
   #overBufferLimit(): boolean {

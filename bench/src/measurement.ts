@@ -1,0 +1,24 @@
+import { execFileSync } from 'node:child_process';
+
+/** The middle value (the upper one of the two middles for an even count). */
+export function median(values: readonly number[]): number {
+  return [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+}
+
+let tasksetWorks: boolean | undefined;
+
+/**
+ * Whether processes can be pinned to a core with `taskset` here. Asked only by the orchestrating
+ * process, once: the benchmark processes it starts never pay for the check.
+ */
+export function hasTaskset(): boolean {
+  if (tasksetWorks === undefined) {
+    try {
+      execFileSync('taskset', ['-c', '0', 'true']);
+      tasksetWorks = true;
+    } catch {
+      tasksetWorks = false;
+    }
+  }
+  return tasksetWorks;
+}
