@@ -58,7 +58,7 @@ const CJS = `
 const assert = require('node:assert/strict');
 const { WebSocketServer } = require('@ws/server');
 const { connect } = require('@ws/client');
-const { encodeFrame } = require('@ws/core');
+const { encodeFrame } = require('@ws/core/wire');
 (async () => {
   assert.equal(encodeFrame({ opcode: 1, payload: 'hi' }).toString('hex'), '81026869');
   const server = new WebSocketServer({ port: 0, host: '127.0.0.1' });

@@ -195,9 +195,9 @@ describe('shutdown', () => {
     await demo.close();
     expect(await echo.closed).toEqual({ code: 1001, reason: 'Server shutting down', wasClean: true });
     expect(await chat.closed).toEqual({ code: 1001, reason: 'Server shutting down', wasClean: true });
-    // The log shows the peer's close frame: @ws/client echoes the code without the reason.
-    expect(logLines).toContain('#1 close 1001 (clean)');
-    expect(logLines).toContain('#2 close 1001 (clean)');
+    // The log shows the peer's close frame: @ws/client echoes the code and the reason.
+    expect(logLines).toContain('#1 close 1001 "Server shutting down" (clean)');
+    expect(logLines).toContain('#2 close 1001 "Server shutting down" (clean)');
     await expect(connect(demo.webSocketUrl, { handshakeTimeout: 2_000 })).rejects.toThrow();
   });
 });

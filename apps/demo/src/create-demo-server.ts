@@ -53,7 +53,7 @@ export async function createDemoServer(options: DemoServerOptions = {}): Promise
 
   const http = createServer((request, response) => servePage(page, request, response));
 
-  const echo = new WebSocketServer({ server: http, receiveMode: ReceiveMode.Stream, heartbeatInterval });
+  const echo = new WebSocketServer({ server: http, receiveMode: ReceiveMode.Stream, heartbeat: { interval: heartbeatInterval } });
   echo.on('connection', (connection, request) => {
     const id = log.open(request.url ?? '/', remoteOf(connection));
     echoWholeMessages(connection, id, log);
@@ -66,7 +66,7 @@ export async function createDemoServer(options: DemoServerOptions = {}): Promise
     authenticate: ChatRoom.admit,
     // Chat lines are short; nobody needs to send the room megabytes.
     maxMessageSize: 64 * 1024,
-    heartbeatInterval,
+    heartbeat: { interval: heartbeatInterval },
   });
   chat.on('connection', (connection, request) => {
     const id = log.open(request.url ?? '/chat', remoteOf(connection));

@@ -32,7 +32,7 @@ beforeEach(async () => {
     host: '127.0.0.1',
     port: 0,
     maxMessageSize: 64 * 1024 * 1024,
-    heartbeatInterval: 0,
+    heartbeat: false,
   });
   fuzzingServer.on('connection', (connection, request) => {
     const target = new URL(request.url ?? '/', 'ws://fuzzing.test');
@@ -108,7 +108,7 @@ it('goes on with the next case when one refuses the handshake', async () => {
   const refusing = new WebSocketServer({
     host: '127.0.0.1',
     port: 0,
-    heartbeatInterval: 0,
+    heartbeat: false,
     authenticate: (request) =>
       request.url?.startsWith('/runCase?case=1&') === true ? { accept: false, status: 403 } : { accept: true, data: undefined },
   });

@@ -1,7 +1,16 @@
-export interface CloseEventInit {
-  readonly bubbles?: boolean;
-  readonly cancelable?: boolean;
-  readonly composed?: boolean;
+import { defineInterface } from './whatwg/define-interface.js';
+import {
+  type EventInit,
+  requireArguments,
+  toBoolean,
+  toDictionary,
+  toDomString,
+  toEventInit,
+  toUnsignedShort,
+  toUsvString,
+} from './whatwg/webidl-conversions.js';
+
+export interface CloseEventInit extends EventInit {
   readonly code?: number;
   readonly reason?: string;
   readonly wasClean?: boolean;
@@ -9,18 +18,34 @@ export interface CloseEventInit {
 
 /**
  * The WHATWG `CloseEvent` (https://websockets.spec.whatwg.org/#the-closeevent-interface), which
- * Node 20 does not provide as a global.
+ * Node 20 does not provide as a global:
+ * `constructor(DOMString type, optional CloseEventInit eventInitDict = {})`.
  */
 export class CloseEvent extends Event {
+  readonly #wasClean: boolean;
   readonly #code: number;
   readonly #reason: string;
-  readonly #wasClean: boolean;
 
-  constructor(type: string, init: CloseEventInit = {}) {
-    super(type, init);
-    this.#code = init.code ?? 0;
-    this.#reason = init.reason ?? '';
-    this.#wasClean = init.wasClean ?? false;
+  constructor(type: string, eventInitDict?: CloseEventInit) {
+    requireArguments(arguments.length, 1, 'CloseEvent constructor');
+    const eventType = toDomString(type);
+    const init = toDictionary(eventInitDict, 'CloseEvent constructor: eventInitDict');
+    const eventInit = toEventInit(init);
+    // A dictionary's members are converted in lexicographic order: code, reason, wasClean.
+    const code = init['code'];
+    const codeValue = code === undefined ? 0 : toUnsignedShort(code, 'CloseEventInit.code');
+    const reason = init['reason'];
+    const reasonValue = reason === undefined ? '' : toUsvString(reason);
+    const wasClean = toBoolean(init['wasClean']);
+    super(eventType, eventInit);
+    this.#code = codeValue;
+    this.#reason = reasonValue;
+    this.#wasClean = wasClean;
+  }
+
+  /** Whether the closing handshake completed (a close frame went each way). */
+  get wasClean(): boolean {
+    return this.#wasClean;
   }
 
   /** The close code: the server's, 1005 when its close frame had none, 1006 when none came. */
@@ -31,9 +56,6 @@ export class CloseEvent extends Event {
   get reason(): string {
     return this.#reason;
   }
-
-  /** Whether the closing handshake completed (a close frame went each way). */
-  get wasClean(): boolean {
-    return this.#wasClean;
-  }
 }
+
+defineInterface(CloseEvent, { name: 'CloseEvent', length: 1, attributes: ['wasClean', 'code', 'reason'] });

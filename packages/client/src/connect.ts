@@ -1,7 +1,8 @@
 import type { ClientConnection, ClientConnectionOptions } from './client-connection.js';
 import type { HandshakeOptions } from './connect/client-handshake.js';
 import { openClientConnection } from './open-client-connection.js';
-import { type ReconnectOptions, ReconnectingConnection } from './reconnecting-connection.js';
+import type { ReconnectOptions } from './reconnect-policy.js';
+import { ReconnectingConnection } from './reconnecting-connection.js';
 
 export interface ConnectOptions extends Omit<HandshakeOptions, 'protocols'>, ClientConnectionOptions {
   /** Subprotocols to offer, in order of preference (RFC 6455 §1.9). */
@@ -12,7 +13,7 @@ export interface ConnectOptions extends Omit<HandshakeOptions, 'protocols'>, Cli
  * Opens a WebSocket connection and resolves once the server accepted it. Rejects with a
  * `HandshakeError` (its `status` and `headers` are the server's answer) when the server refuses
  * or answers anything but a valid 101, when the transport fails, on `handshakeTimeout` and on
- * `signal`; throws `InvalidStateError` for an unusable URL or option.
+ * `signal`; throws `TypeError`/`RangeError` for an unusable URL or option.
  *
  * With `reconnect`, resolves with a `ReconnectingConnection` once a first connection opened
  * (retrying failed attempts by the same policy), and rejects when the policy gives up first.

@@ -1,26 +1,29 @@
 export { connect, type ConnectOptions } from './connect.js';
-export {
-  ClientConnection,
-  type ClientConnectionEvents,
-  type ClientConnectionOptions,
-  type CloseInfo,
-  type PingOptions,
-} from './client-connection.js';
-export type { Message } from './message-iterator.js';
+export { ClientConnection, type ClientConnectionOptions } from './client-connection.js';
 export {
   ReconnectingConnection,
+  type ReconnectingConnectionEvents,
+  type ReconnectingConnectionOptions,
+} from './reconnecting-connection.js';
+export {
   shouldReconnectByDefault,
   type Disconnect,
   type ReconnectOptions,
-  type ReconnectingConnectionEvents,
-  type ReconnectingConnectionOptions,
   type SendQueueOptions,
-} from './reconnecting-connection.js';
-export { WebSocket, type BinaryType, type WebSocketOptions } from './web-socket.js';
+} from './reconnect-policy.js';
+export { WebSocket, type BinaryType, type WebSocketEventMap, type WebSocketOptions } from './web-socket.js';
 export { CloseEvent, type CloseEventInit } from './close-event.js';
 export { ErrorEvent, type ErrorEventInit } from './error-event.js';
-export { Heartbeat, type HeartbeatOptions, type HeartbeatTarget } from './heartbeat.js';
-export { PingTimeoutError } from './ping-timeout-error.js';
+export { MessageEvent, type MessageEventInit, type MessageEventSource } from './message-event.js';
+export {
+  WebSocketStream,
+  type WebSocketCloseInfo,
+  type WebSocketClosedInfo,
+  type WebSocketOpenInfo,
+  type WebSocketStreamOptions,
+  type WebSocketStreamWritable,
+} from './web-socket-stream.js';
+export { WebSocketError } from './web-socket-error.js';
 export type { HandshakeOptions, RequestHeaders } from './connect/client-handshake.js';
 export type { CreateConnectionOptions, ProxyOptions, TlsOptions, TransportOptions } from './connect/open-transport.js';
 export type { ProxyEnvironment } from './connect/proxy-for-url.js';
@@ -33,4 +36,19 @@ export {
   ProtocolError,
   type PerMessageDeflateClientOptions,
 } from '@ws/core';
-export { BackpressurePolicy, SendStatus, type SendData, type SendOptions } from '@ws/core/node';
+export {
+  BackpressurePolicy,
+  ConnectionError,
+  ConnectionErrorCode,
+  PingTimeoutError,
+  SendStatus,
+  type CloseInfo,
+  type ConnectionEvents,
+  type ConnectionOptions,
+  type HeartbeatOptions,
+  type Message,
+  type PingOptions,
+  type ReceivedMessage,
+  type SendData,
+  type SendOptions,
+} from '@ws/core/node';

@@ -5,7 +5,6 @@ import {
   acceptPerMessageDeflate,
   computeAcceptKey,
   HandshakeError,
-  InvalidStateError,
   Opcode,
   parseExtensionOffers,
   type PerMessageDeflate,
@@ -46,7 +45,7 @@ async function wsServer(perMessageDeflate: boolean | object): Promise<string> {
 }
 
 async function ourServer(perMessageDeflate: ConstructorParameters<typeof OurServer>[0]['perMessageDeflate']): Promise<string> {
-  const server = new OurServer({ port: 0, host: '127.0.0.1', perMessageDeflate, heartbeatInterval: 0 });
+  const server = new OurServer({ port: 0, host: '127.0.0.1', perMessageDeflate, heartbeat: false });
   server.on('connection', (connection) => connection.on('message', (data, isBinary) => connection.send(data, { binary: isBinary })));
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
   cleanups.push(() => server.close({ timeout: 200 }));
@@ -150,7 +149,7 @@ describe('against @ws/server', () => {
     });
     expect(socket.extensions).toBe('permessage-deflate; server_no_context_takeover; client_max_window_bits=15');
     const echoed = new Promise((resolve) => {
-      socket.onmessage = (event) => resolve((event as MessageEvent).data);
+      socket.onmessage = (event) => resolve(event.data);
     });
     socket.send(TEXT);
     expect(await echoed).toBe(TEXT);
@@ -212,8 +211,8 @@ describe('the offer and the response, on the wire', () => {
   });
 
   it('rejects invalid options before connecting', async () => {
-    await expect(connect('ws://127.0.0.1:9', { perMessageDeflate: { clientMaxWindowBits: 8 } })).rejects.toThrow(InvalidStateError);
-    await expect(connect('ws://127.0.0.1:9', { perMessageDeflate: { level: -1 } })).rejects.toThrow(InvalidStateError);
+    await expect(connect('ws://127.0.0.1:9', { perMessageDeflate: { clientMaxWindowBits: 8 } })).rejects.toThrow(RangeError);
+    await expect(connect('ws://127.0.0.1:9', { perMessageDeflate: { level: -1 } })).rejects.toThrow(RangeError);
   });
 
   it('compresses what it sends unless compress: false; the server decodes both', async () => {

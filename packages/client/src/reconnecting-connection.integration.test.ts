@@ -4,7 +4,8 @@ import { ConnectionClosedError, HandshakeError } from '@ws/core';
 import { afterEach, describe, expect, test } from 'vitest';
 import { type WebSocket as PeerSocket, WebSocketServer } from 'ws';
 import { connect } from './connect.js';
-import { type Disconnect, ReconnectingConnection, shouldReconnectByDefault } from './reconnecting-connection.js';
+import { type Disconnect, shouldReconnectByDefault } from './reconnect-policy.js';
+import { ReconnectingConnection } from './reconnecting-connection.js';
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
@@ -273,7 +274,7 @@ describe('ReconnectingConnection', () => {
     server.peers[0]!.pause();
     const [disconnect] = (await once(connection, 'disconnect')) as [Disconnect];
     expect(disconnect).toMatchObject({ code: 1006, wasClean: false });
-    expect(disconnect.reason).toContain('Heartbeat');
+    expect(disconnect.reason).toBe('heartbeat timeout');
     await once(connection, 'reconnected');
     expect(await connection.ping()).toBeGreaterThan(0);
     expect(connection.latency).toBeGreaterThan(0);

@@ -7,53 +7,24 @@ import {
   encodeClosePayload,
   HandshakeError,
   InvalidStateError,
+  ProtocolError,
 } from '@ws/core';
-import { type SendData, type SendOptions, SendStatus } from '@ws/core/node';
-import type { ClientConnection, CloseInfo, PingOptions } from './client-connection.js';
+import {
+  type CloseInfo,
+  DEFAULT_RECEIVE_HIGH_WATER_MARK,
+  type Message,
+  MessageInbox,
+  type PingOptions,
+  type SendData,
+  type SendOptions,
+  SendStatus,
+  toBuffer,
+} from '@ws/core/node';
+import type { ClientConnection } from './client-connection.js';
 import { resolveUrl } from './connect/resolve-url.js';
 import type { ConnectOptions } from './connect.js';
-import { createMessageIterator, type Message, type MessageSource, messageSourceOf } from './message-iterator.js';
 import { openClientConnection } from './open-client-connection.js';
-
-/** Why a connection ended or an attempt failed, as the reconnect policy sees it. */
-export interface Disconnect {
-  /** The close code (1006 when no close frame came, or when the attempt never opened). */
-  readonly code: number;
-  readonly reason: string;
-  readonly wasClean: boolean;
-  /** The attempt's `HandshakeError`, or the `ProtocolError` that failed the connection. */
-  readonly error: Error | undefined;
-  /** Consecutive failed attempts before this one (0 after a connection that was stable). */
-  readonly attempt: number;
-}
-
-export interface SendQueueOptions {
-  /** Most messages held while disconnected. Default 100. */
-  readonly maxMessages?: number;
-  /** Most bytes held while disconnected. Default 1 MiB. */
-  readonly maxBytes?: number;
-}
-
-export interface ReconnectOptions {
-  /** Delay before the first retry, in ms. Default 500. */
-  readonly initialDelay?: number;
-  /** The delay never exceeds this, in ms. Default 30 000. */
-  readonly maxDelay?: number;
-  /** Each retry waits this many times longer than the one before. Default 2. */
-  readonly factor?: number;
-  /** Share of each delay that is random, from 0 (none) to 1 (anywhere between 0 and the delay). Default 0.5. */
-  readonly jitter?: number;
-  /** Consecutive failed attempts before giving up. Default Infinity. */
-  readonly maxAttempts?: number;
-  /** A connection that stayed open this long resets the backoff, in ms. Default 5000. */
-  readonly resetAfter?: number;
-  /** Whether to try again after this disconnect. Default: {@link shouldReconnectByDefault}. */
-  readonly shouldReconnect?: (disconnect: Disconnect) => boolean;
-  /** Hold messages sent while disconnected and send them on reconnect. Default off. */
-  readonly queue?: SendQueueOptions | boolean;
-  /** The random source for jitter (tests make it fixed). Default `Math.random`. */
-  readonly random?: () => number;
-}
+import { delayFor, type Disconnect, type ReconnectOptions, type ResolvedReconnectPolicy, resolveReconnectPolicy } from './reconnect-policy.js';
 
 export interface ReconnectingConnectionOptions extends ConnectOptions {
   readonly reconnect?: ReconnectOptions | boolean;
@@ -73,7 +44,8 @@ export interface ReconnectingConnectionEvents {
   close: [code: number, reason: string, wasClean: boolean];
   /**
    * The server broke the protocol (a `ProtocolError`); only emitted when a listener is attached.
-   * Failed attempts are not errors here: `disconnect` reports them, with their `HandshakeError`.
+   * Failed attempts and connections given up (a `HandshakeError`, a heartbeat's
+   * `ConnectionError`) are not errors here: `disconnect` reports them.
    */
   error: [error: Error];
   drain: [];
@@ -96,23 +68,6 @@ const ReconnectState = {
 
 type ReconnectState = (typeof ReconnectState)[keyof typeof ReconnectState];
 
-/** Status codes that say "do not ask again": HTTP 3xx/4xx except 408 Request Timeout and 429 Too Many Requests. */
-const RETRYABLE_HTTP_STATUSES: ReadonlySet<number> = new Set([408, 429]);
-
-/**
- * The default policy: retry after network failures, timeouts, 5xx answers and closes, but not
- * after a refusal — an HTTP 3xx/4xx answer (except 408 and 429), a close with 1008 (policy
- * violation) or with an application code 4000-4999, or an invalid option.
- */
-export function shouldReconnectByDefault(disconnect: Disconnect): boolean {
-  const { error, code } = disconnect;
-  if (error instanceof InvalidStateError) return false;
-  if (error instanceof HandshakeError && error.status >= 300 && error.status < 500) {
-    return RETRYABLE_HTTP_STATUSES.has(error.status);
-  }
-  return code !== CloseCode.PolicyViolation && !(code >= 4000 && code <= 4999);
-}
-
 /**
  * A connection that reconnects by itself, with exponential backoff and jitter, until `close()`
  * is called or the policy gives up. Messages from every underlying connection arrive as one
@@ -123,19 +78,11 @@ export function shouldReconnectByDefault(disconnect: Disconnect): boolean {
 export class ReconnectingConnection extends EventEmitter<ReconnectingConnectionEvents> implements AsyncIterable<Message> {
   readonly #url: string | URL;
   readonly #connectOptions: ConnectOptions;
-  readonly #initialDelay: number;
-  readonly #maxDelay: number;
-  readonly #factor: number;
-  readonly #jitter: number;
-  readonly #maxAttempts: number;
-  readonly #resetAfter: number;
-  readonly #shouldReconnect: (disconnect: Disconnect) => boolean;
-  readonly #random: () => number;
-  readonly #queueLimits: { readonly maxMessages: number; readonly maxBytes: number } | undefined;
+  readonly #policy: ResolvedReconnectPolicy;
   readonly #queue: QueuedMessage[] = [];
-  /** An iterator holds too many unread messages: reading stops until it catches up. */
+  /** The `messages()` consumer holds too many unread bytes: reading stops until it catches up. */
   #iteratorsFull = false;
-  readonly #messageSource: MessageSource;
+  readonly #inbox: MessageInbox;
   readonly #opened: Promise<ClientConnection>;
   readonly #closed: Promise<CloseInfo>;
 
@@ -160,25 +107,9 @@ export class ReconnectingConnection extends EventEmitter<ReconnectingConnectionE
     super();
     resolveUrl(url);
     const { reconnect, ...connectOptions } = options;
-    const policy = typeof reconnect === 'object' ? reconnect : {};
     this.#url = url;
     this.#connectOptions = connectOptions;
-    this.#initialDelay = nonNegative(policy.initialDelay ?? 500, 'initialDelay');
-    this.#maxDelay = nonNegative(policy.maxDelay ?? 30_000, 'maxDelay');
-    this.#factor = nonNegative(policy.factor ?? 2, 'factor');
-    this.#jitter = Math.min(1, nonNegative(policy.jitter ?? 0.5, 'jitter'));
-    this.#maxAttempts = nonNegative(policy.maxAttempts ?? Infinity, 'maxAttempts');
-    this.#resetAfter = nonNegative(policy.resetAfter ?? 5_000, 'resetAfter');
-    this.#shouldReconnect = policy.shouldReconnect ?? shouldReconnectByDefault;
-    this.#random = policy.random ?? Math.random;
-    const queue = policy.queue;
-    this.#queueLimits =
-      queue === undefined || queue === false
-        ? undefined
-        : {
-            maxMessages: nonNegative((queue === true ? undefined : queue.maxMessages) ?? 100, 'queue.maxMessages'),
-            maxBytes: nonNegative((queue === true ? undefined : queue.maxBytes) ?? 1024 * 1024, 'queue.maxBytes'),
-          };
+    this.#policy = resolveReconnectPolicy(reconnect);
     this.#opened = new Promise((resolve, reject) => {
       this.#resolveOpened = resolve;
       this.#rejectOpened = reject;
@@ -188,12 +119,10 @@ export class ReconnectingConnection extends EventEmitter<ReconnectingConnectionE
     this.#closed = new Promise((resolve) => {
       this.#resolveClosed = resolve;
     });
-    this.#messageSource = messageSourceOf(this, {
-      maxQueuedMessages: connectOptions.maxQueuedMessages ?? 16,
-      hasEnded: () => this.#finalClose !== undefined,
-      endFailure: () => this.#iterationFailure(),
-      onBackpressure: (anyIteratorFull) => {
-        this.#iteratorsFull = anyIteratorFull;
+    this.#inbox = new MessageInbox({
+      highWaterMark: connectOptions.receiveHighWaterMark ?? DEFAULT_RECEIVE_HIGH_WATER_MARK,
+      setFull: (full) => {
+        this.#iteratorsFull = full;
         this.#applyPause();
       },
     });
@@ -295,7 +224,7 @@ export class ReconnectingConnection extends EventEmitter<ReconnectingConnectionE
 
   /**
    * Closes for good: no reconnect follows. Resolves once the open connection (if any) finished
-   * its closing handshake. Rejects with `InvalidStateError` for a code or reason that may not be sent.
+   * its closing handshake. Rejects with `RangeError` for a code or reason that may not be sent.
    */
   close(code?: number, reason?: string): Promise<CloseInfo> {
     if (this.#state === ReconnectState.Closed || this.#closeRequested) return this.#closed;
@@ -320,7 +249,7 @@ export class ReconnectingConnection extends EventEmitter<ReconnectingConnectionE
 
   /** Messages from every connection, until closed for good; ends normally after `close()`. */
   messages(): AsyncIterableIterator<Message> {
-    return createMessageIterator(this.#messageSource);
+    return this.#inbox.messages();
   }
 
   [Symbol.asyncIterator](): AsyncIterator<Message> {
@@ -353,16 +282,21 @@ export class ReconnectingConnection extends EventEmitter<ReconnectingConnectionE
     this.#state = ReconnectState.Open;
     this.#openedAt = performance.now();
     let protocolError: Error | undefined;
-    connection.on('message', (data, isBinary) => this.emit('message', data, isBinary));
+    connection.on('message', (data, isBinary) => {
+      if (this.#inbox.isActive) this.#inbox.push({ data, isBinary, messageStart: true, messageEnd: true });
+      this.emit('message', data, isBinary);
+    });
     connection.on('drain', () => this.emit('drain'));
     connection.on('error', (error) => {
       protocolError = error;
-      if (this.listenerCount('error') > 0) this.emit('error', error);
+      // A heartbeat timeout or a send buffer limit is a disconnect like any other (its
+      // `ConnectionError` rides on the `disconnect` event); only a broken protocol is an error.
+      if (error instanceof ProtocolError && this.listenerCount('error') > 0) this.emit('error', error);
     });
     connection.on('close', (code, reason, wasClean) => {
       this.#latency = connection.latency ?? this.#latency;
       this.#connection = undefined;
-      if (performance.now() - this.#openedAt >= this.#resetAfter) this.#attempt = 0;
+      if (performance.now() - this.#openedAt >= this.#policy.resetAfter) this.#attempt = 0;
       const disconnect = { code, reason, wasClean, error: protocolError, attempt: this.#attempt };
       if (this.#closeRequested) this.#finish({ code, reason, wasClean }, undefined);
       else this.#onDisconnect(disconnect);
@@ -378,24 +312,18 @@ export class ReconnectingConnection extends EventEmitter<ReconnectingConnectionE
     this.#lastError = disconnect.error ?? this.#lastError;
     this.emit('disconnect', disconnect);
     if (this.#closeRequested || this.#state === ReconnectState.Closed) return;
-    if (this.#attempt >= this.#maxAttempts || !this.#shouldReconnect(disconnect)) {
+    if (this.#attempt >= this.#policy.maxAttempts || !this.#policy.shouldReconnect(disconnect)) {
       this.#finish(disconnect, disconnect.error);
       return;
     }
     this.#attempt++;
-    const delay = this.#delayFor(this.#attempt);
+    const delay = delayFor(this.#policy, this.#attempt);
     this.#state = ReconnectState.Waiting;
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       this.#connect();
     }, delay);
     this.emit('reconnecting', this.#attempt, delay, disconnect);
-  }
-
-  /** Exponential backoff with jitter: the base delay grows by `factor` per attempt up to `maxDelay`. */
-  #delayFor(attempt: number): number {
-    const base = Math.min(this.#maxDelay, this.#initialDelay * this.#factor ** (attempt - 1));
-    return Math.round(base * (1 - this.#jitter * this.#random()));
   }
 
   #finish(info: CloseInfo, error: Error | undefined): void {
@@ -409,17 +337,19 @@ export class ReconnectingConnection extends EventEmitter<ReconnectingConnectionE
     for (const message of this.#queue.splice(0)) message.settle?.reject(closedError);
     this.#queueBytes = 0;
     if (!this.#everOpened) this.#rejectOpened(error ?? this.#lastError ?? closedError);
+    const failure = this.#iterationFailure();
+    this.#inbox.end(failure ?? closedError, failure !== undefined);
     this.#resolveClosed(this.#finalClose);
     this.emit('close', info.code, info.reason, info.wasClean);
   }
 
   #enqueue(data: SendData, options: SendOptions | undefined, settle: QueuedMessage['settle']): SendStatus {
-    const limits = this.#queueLimits;
+    const limits = this.#policy.queueLimits;
     if (limits === undefined || this.#closeRequested || this.#state === ReconnectState.Closed) return SendStatus.Closed;
     // A fragment cannot wait for another connection: the rest of its message went on the old one.
     if (options?.fin === false) return SendStatus.Closed;
     // Copied: the caller may reuse its memory as soon as send() returned.
-    const copy = typeof data === 'string' ? data : Buffer.from(toBytes(data));
+    const copy = typeof data === 'string' ? data : Buffer.from(toBuffer(data));
     const byteLength = typeof copy === 'string' ? Buffer.byteLength(copy) : copy.length;
     if (this.#queue.length + 1 > limits.maxMessages || this.#queueBytes + byteLength > limits.maxBytes) {
       return SendStatus.Dropped;
@@ -460,14 +390,4 @@ export class ReconnectingConnection extends EventEmitter<ReconnectingConnectionE
     if (info !== undefined) return new ConnectionClosedError(info.code, info.reason, info.wasClean);
     return new ConnectionClosedError(CloseCode.Abnormal, 'Not connected', false);
   }
-}
-
-function toBytes(data: Exclude<SendData, string>): Uint8Array {
-  if (data instanceof ArrayBuffer) return new Uint8Array(data);
-  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-}
-
-function nonNegative(value: number, name: string): number {
-  if (!(value >= 0)) throw new InvalidStateError(`reconnect.${name} must be a non-negative number`, `reconnect.${name}`);
-  return value;
 }

@@ -18,7 +18,7 @@ async function startServer(
   options: Omit<WebSocketServerOptions, 'port' | 'host'> = {},
   onConnection: (connection: ServerConnection) => void = () => undefined,
 ): Promise<{ server: WebSocketServer; url: string; peers: ServerConnection[] }> {
-  const server = new WebSocketServer({ host: '127.0.0.1', port: 0, heartbeatInterval: 0, ...options });
+  const server = new WebSocketServer({ host: '127.0.0.1', port: 0, heartbeat: false, ...options });
   const peers: ServerConnection[] = [];
   server.on('connection', (connection) => {
     peers.push(connection);
@@ -70,7 +70,7 @@ describe('interop with @ws/server', () => {
   });
 
   test('pings both ways: ping() measures the round trip; the server heartbeat is answered', async () => {
-    const { url, peers } = await startServer({ heartbeatInterval: 20, heartbeatTimeout: 500 });
+    const { url, peers } = await startServer({ heartbeat: { interval: 20, timeout: 500 } });
     const connection = await open(url);
     expect(await connection.ping()).toBeGreaterThan(0);
     const [ping] = await once(connection, 'ping');
@@ -88,8 +88,8 @@ describe('interop with @ws/server', () => {
     const connection = await open(url);
     const peer = await peerFor(peers, 0);
     const peerClosed = once(peer, 'close');
-    // @ws/core echoes the code alone (RFC 6455 §5.5.1: "typically echos the status code it received").
-    expect(await connection.close(code, 'client bye')).toEqual({ code, reason: '', wasClean: true });
+    // The reply echoes the code and the reason, as browsers and ws do.
+    expect(await connection.close(code, 'client bye')).toEqual({ code, reason: 'client bye', wasClean: true });
     expect((await peerClosed).slice(0, 3)).toEqual([code, 'client bye', true]);
   });
 
@@ -151,7 +151,7 @@ describe('interop with @ws/server', () => {
     const received: unknown[] = [];
     const both = new Promise<void>((resolve) => {
       socket.onmessage = (event) => {
-        received.push((event as MessageEvent).data);
+        received.push(event.data);
         if (received.length === 2) resolve();
       };
     });

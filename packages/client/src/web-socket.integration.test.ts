@@ -133,6 +133,8 @@ describe.each(implementations)('the WHATWG interface: %s', (_name, Implementatio
     const text = await nextEvent<MessageEvent>(socket, 'message');
     expect(text.data).toBe('héllo');
     expect(text.origin).toBe(url);
+    expect(Object.prototype.toString.call(text)).toBe('[object MessageEvent]');
+    expect([text.lastEventId, text.source, text.ports]).toEqual(['', null, []]);
 
     socket.send('binary 5');
     const blob = (await nextEvent<MessageEvent>(socket, 'message')).data as Blob;
@@ -209,6 +211,7 @@ describe.each(implementations)('the WHATWG interface: %s', (_name, Implementatio
     socket.send('close 4321 go away');
     const closed = await nextEvent<CloseEvent>(socket, 'close');
     expect(closed.constructor.name).toBe('CloseEvent');
+    expect(Object.prototype.toString.call(closed)).toBe('[object CloseEvent]');
     expect(events).toEqual(['open:1', 'close:4321:go away:true:3']);
   });
 
@@ -305,6 +308,20 @@ describe('@ws/client WebSocket beyond the reference', () => {
     expect(accepted.readyState).toBe(1);
   });
 
+  test('a relative URL is resolved against baseURL, and origin is sent as the Origin header', async () => {
+    const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await once(server, 'listening');
+    cleanups.push(() => new Promise((resolve) => server.close(resolve)));
+    const request = new Promise<{ url?: string; headers: Record<string, unknown> }>((resolve) => {
+      server.once('connection', (_socket, message) => resolve(message));
+    });
+    const base = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}/app/`;
+    const socket = track(new WebSocket('feed?room=1', [], { baseURL: base, origin: 'https://app.example' })) as WebSocket;
+    expect(socket.url).toBe(`${base.replace('http:', 'ws:')}feed?room=1`);
+    await nextEvent(socket, 'open');
+    expect(await request).toMatchObject({ url: '/app/feed?room=1', headers: { origin: 'https://app.example' } });
+  });
+
   test('an AbortSignal in the options closes the socket', async () => {
     const { url } = await startServer();
     const controller = new AbortController();
@@ -326,7 +343,7 @@ describe('@ws/client WebSocket beyond the reference', () => {
     const socket = track(new WebSocket(url)) as WebSocket;
     await nextEvent(socket, 'open');
     const messages: unknown[] = [];
-    socket.onmessage = (event) => messages.push((event as MessageEvent).data);
+    socket.onmessage = (event) => messages.push(event.data);
     peers[0]!.send('before');
     await nextEvent(socket, 'message');
     socket.close();

@@ -1,36 +1,72 @@
-import { Buffer } from 'node:buffer';
+import type { Buffer } from 'node:buffer';
 import { CloseCode, ConnectionState } from '@ws/core';
-import { ClientConnection } from './client-connection.js';
+import type { ClientConnection } from './client-connection.js';
 import { CloseEvent } from './close-event.js';
-import { performHandshake } from './connect/client-handshake.js';
-import { type ClientTarget, resolveUrl } from './connect/resolve-url.js';
+import type { ClientTarget } from './connect/resolve-url.js';
 import type { ConnectOptions } from './connect.js';
 import { ErrorEvent } from './error-event.js';
+import { MessageEvent } from './message-event.js';
+import { checkProtocols } from './whatwg/check-protocols.js';
+import { defineInterface } from './whatwg/define-interface.js';
+import { abandonConnection, establishWebSocketConnection } from './whatwg/establish-web-socket-connection.js';
+import { EventHandlerAttributes } from './whatwg/event-handler-attributes.js';
+import { getUrlRecord } from './whatwg/get-url-record.js';
+import { type OutgoingMessage, OutgoingMessages } from './whatwg/outgoing-messages.js';
+import { validateCloseCodeAndReason } from './whatwg/validate-close-code-and-reason.js';
+import {
+  isIterableObject,
+  isObject,
+  requireArguments,
+  toBufferSource,
+  toDomString,
+  toStringSequence,
+  toUnsignedShort,
+  toUsvString,
+} from './whatwg/webidl-conversions.js';
 
 /** How binary messages are delivered: as in browsers (`blob`, `arraybuffer`), or as a Node `Buffer`. */
 export type BinaryType = 'blob' | 'arraybuffer' | 'nodebuffer';
 
-/** Everything `connect()` accepts, plus `protocols` (also accepted as the second argument). */
-export type WebSocketOptions = ConnectOptions;
+/** Everything `connect()` accepts (`protocols` included), plus what a browser takes from its document. */
+export interface WebSocketOptions extends ConnectOptions {
+  /**
+   * The base a relative `url` is resolved against, as a browser resolves it against the
+   * document's URL (`http:`/`https:` then become `ws:`/`wss:`). Without it, a relative URL is a
+   * SyntaxError.
+   */
+  readonly baseURL?: string | URL;
+}
 
-type EventHandler = ((this: WebSocket, event: Event) => unknown) | null;
-type EventHandlerType = 'open' | 'message' | 'error' | 'close';
+/** The events a `WebSocket` fires, for `addEventListener` (as lib.dom's `WebSocketEventMap`). */
+export interface WebSocketEventMap {
+  close: CloseEvent;
+  error: ErrorEvent;
+  message: MessageEvent;
+  open: Event;
+}
+
+type WebSocketEventHandler<E> = ((this: WebSocket, event: E) => unknown) | null;
+type WebSocketEventListener<E> = ((this: WebSocket, event: E) => unknown) | { handleEvent(event: E): unknown };
+type AddListenerOptions = Parameters<EventTarget['addEventListener']>[2];
+type RemoveListenerOptions = Parameters<EventTarget['removeEventListener']>[2];
+type AnyListener = Parameters<EventTarget['addEventListener']>[1];
 
 const BINARY_TYPES: ReadonlySet<string> = new Set(['blob', 'arraybuffer', 'nodebuffer']);
-/** RFC 6455 §5.5 / WHATWG: a close reason is at most 123 bytes of UTF-8 (125 minus the code). */
-const MAX_REASON_BYTES = 123;
 
 /**
  * The WHATWG `WebSocket` (https://websockets.spec.whatwg.org/), so that code written for
- * browsers runs unchanged, on the same engine as `connect()`. Node extras: a third `options`
- * argument (or an options object as the second) taking everything `connect()` does, and
- * `binaryType = 'nodebuffer'`.
+ * browsers runs unchanged, on the same engine as `connect()`. Its WebIDL shape is the browsers':
+ * argument counts and conversions, enumerable attributes and operations, read-only constants,
+ * event handler attributes. Node extras: a third `options` argument (or an options object as the
+ * second) taking everything `connect()` does and a `baseURL`, and `binaryType = 'nodebuffer'`.
  */
+// Merged with the interface below, which only adds lib.dom's typed addEventListener overloads.
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export class WebSocket extends EventTarget {
-  static readonly CONNECTING = 0;
-  static readonly OPEN = 1;
-  static readonly CLOSING = 2;
-  static readonly CLOSED = 3;
+  declare static readonly CONNECTING: 0;
+  declare static readonly OPEN: 1;
+  declare static readonly CLOSING: 2;
+  declare static readonly CLOSED: 3;
   declare readonly CONNECTING: 0;
   declare readonly OPEN: 1;
   declare readonly CLOSING: 2;
@@ -38,7 +74,8 @@ export class WebSocket extends EventTarget {
 
   readonly #target: ClientTarget;
   readonly #abort = new AbortController();
-  readonly #handlers = new Map<EventHandlerType, { handler: NonNullable<EventHandler>; listener: (event: Event) => void }>();
+  readonly #handlers = new EventHandlerAttributes(this);
+  readonly #outgoing = new OutgoingMessages(() => this.readyState === ConnectionState.Open);
   #connection: ClientConnection | undefined;
   #readyState: ConnectionState = ConnectionState.Connecting;
   #binaryType: BinaryType = 'blob';
@@ -47,38 +84,17 @@ export class WebSocket extends EventTarget {
   #failure: unknown;
   #forgetSignal: (() => void) | undefined;
 
-  // bufferedAmount, as the spec defines it: application bytes queued by send() and not yet
-  // transmitted "as of the last time the event loop reached step 1".
-  #sentThisTask = 0;
-  #sentEarlier = 0;
-  #rolloverScheduled = false;
-  #neverSent = 0;
-  readonly #blobQueue: (Blob | Buffer | string)[] = [];
-  #blobQueueBytes = 0;
-
-  constructor(url: string | URL, protocols?: string | readonly string[] | WebSocketOptions, options: WebSocketOptions = {}) {
+  /**
+   * `constructor(USVString url, optional (DOMString or sequence<DOMString>) protocols = [])`,
+   * extended as undici does: the second argument may be the options instead.
+   */
+  constructor(url: string | URL, protocols?: string | readonly string[] | WebSocketOptions | null, options?: WebSocketOptions) {
+    requireArguments(arguments.length, 1, 'WebSocket constructor');
+    const urlString = toUsvString(url);
+    const { protocolList, settings } = toProtocolsAndOptions(protocols, options);
     super();
-    let settings = options;
-    if (protocols !== undefined && protocols !== null) {
-      settings =
-        typeof protocols === 'object' && !isStringList(protocols)
-          ? (protocols as WebSocketOptions)
-          : { ...options, protocols: protocols as string | readonly string[] };
-    }
-    try {
-      this.#target = resolveUrl(url);
-    } catch (error) {
-      throw new DOMException((error as Error).message, 'SyntaxError');
-    }
-    const protocolList = typeof settings.protocols === 'string' ? [settings.protocols] : [...(settings.protocols ?? [])];
-    // "If any of the values in protocols occur more than once or otherwise fail to match the
-    // requirements for elements that comprise the value of `Sec-WebSocket-Protocol` fields as
-    // defined by The WebSocket protocol, then throw a "SyntaxError" DOMException." Duplicates
-    // are compared case-insensitively, as Node's built-in WebSocket does.
-    const unique = new Set(protocolList.map((protocol) => String(protocol).toLowerCase()));
-    if (unique.size !== protocolList.length || !protocolList.every((protocol) => isToken(String(protocol)))) {
-      throw new DOMException('Invalid Sec-WebSocket-Protocol value', 'SyntaxError');
-    }
+    this.#target = getUrlRecord(urlString, settings.baseURL);
+    checkProtocols(protocolList);
     const userSignal = settings.signal;
     if (userSignal !== undefined) {
       const onAbort = (): void => this.close();
@@ -86,7 +102,7 @@ export class WebSocket extends EventTarget {
       this.#forgetSignal = () => userSignal.removeEventListener('abort', onAbort);
       if (userSignal.aborted) this.close();
     }
-    void this.#open(settings, protocolList.map(String));
+    void this.#open(settings, protocolList);
   }
 
   get url(): string {
@@ -102,91 +118,45 @@ export class WebSocket extends EventTarget {
     return this.#readyState;
   }
 
-  get protocol(): string {
-    return this.#protocol;
-  }
-
-  get extensions(): string {
-    return this.#extensions;
-  }
-
-  get binaryType(): BinaryType {
-    return this.#binaryType;
-  }
-
-  set binaryType(value: BinaryType) {
-    // WebIDL: assigning a value that is not one of the enumeration's values is ignored.
-    if (BINARY_TYPES.has(value)) this.#binaryType = value;
-  }
-
   /**
    * Bytes of application data passed to `send()` and not yet transmitted: everything sent in
    * the current task, plus whatever earlier sends the transport still holds. Sends after the
    * closing handshake started count as well, and never leave (the spec says so).
    */
   get bufferedAmount(): number {
-    const socket = this.#connection?.socket;
-    if (socket !== undefined) this.#sentEarlier = Math.min(this.#sentEarlier, socket.writableLength);
-    return this.#sentThisTask + this.#sentEarlier + this.#blobQueueBytes + this.#neverSent;
+    return this.#outgoing.bufferedAmount;
   }
 
-  get onopen(): EventHandler {
-    return this.#getHandler('open');
+  get onopen(): WebSocketEventHandler<Event> {
+    return this.#handlers.get('open') as WebSocketEventHandler<Event>;
   }
 
-  set onopen(handler: EventHandler) {
-    this.#setHandler('open', handler);
+  set onopen(handler: WebSocketEventHandler<Event>) {
+    this.#handlers.set('open', handler);
   }
 
-  get onmessage(): EventHandler {
-    return this.#getHandler('message');
+  get onerror(): WebSocketEventHandler<ErrorEvent> {
+    return this.#handlers.get('error') as WebSocketEventHandler<ErrorEvent>;
   }
 
-  set onmessage(handler: EventHandler) {
-    this.#setHandler('message', handler);
+  set onerror(handler: WebSocketEventHandler<ErrorEvent>) {
+    this.#handlers.set('error', handler);
   }
 
-  get onerror(): EventHandler {
-    return this.#getHandler('error');
+  get onclose(): WebSocketEventHandler<CloseEvent> {
+    return this.#handlers.get('close') as WebSocketEventHandler<CloseEvent>;
   }
 
-  set onerror(handler: EventHandler) {
-    this.#setHandler('error', handler);
+  set onclose(handler: WebSocketEventHandler<CloseEvent>) {
+    this.#handlers.set('close', handler);
   }
 
-  get onclose(): EventHandler {
-    return this.#getHandler('close');
+  get extensions(): string {
+    return this.#extensions;
   }
 
-  set onclose(handler: EventHandler) {
-    this.#setHandler('close', handler);
-  }
-
-  /**
-   * Sends a message: a string as text; an ArrayBuffer, a view or a Blob as binary. Throws an
-   * `InvalidStateError` DOMException while CONNECTING; after the closing handshake started,
-   * the data is discarded (and counted in `bufferedAmount`).
-   */
-  send(data: string | ArrayBufferLike | ArrayBufferView | Blob): void {
-    const readyState = this.readyState;
-    if (readyState === ConnectionState.Connecting) {
-      throw new DOMException('Cannot send while the WebSocket is CONNECTING', 'InvalidStateError');
-    }
-    const payload = toPayload(data);
-    const byteLength = typeof payload === 'string' ? Buffer.byteLength(payload) : payload instanceof Blob ? payload.size : payload.length;
-    if (readyState !== ConnectionState.Open) {
-      this.#neverSent += byteLength;
-      return;
-    }
-    if (payload instanceof Blob || this.#blobQueue.length > 0) {
-      // A Blob's bytes are read asynchronously; what is sent after it waits, to keep the order.
-      // A queued view is copied: the caller may reuse its memory once send() returned.
-      this.#blobQueue.push(Buffer.isBuffer(payload) ? Buffer.from(payload) : payload);
-      this.#blobQueueBytes += byteLength;
-      if (this.#blobQueue.length === 1) void this.#drainBlobQueue();
-      return;
-    }
-    this.#transmit(payload, byteLength);
+  get protocol(): string {
+    return this.#protocol;
   }
 
   /**
@@ -195,20 +165,10 @@ export class WebSocket extends EventTarget {
    * `SyntaxError`). While CONNECTING, the attempt is abandoned.
    */
   close(code?: number, reason?: string): void {
-    let closeCode: number | undefined;
-    if (code !== undefined) {
-      closeCode = clampUnsignedShort(code);
-      // "If code is not null, but is neither an integer equal to 1000 nor an integer in the
-      // range 3000 to 4999, inclusive, throw an "InvalidAccessError" DOMException."
-      if (closeCode !== CloseCode.Normal && (closeCode < 3000 || closeCode > 4999)) {
-        throw new DOMException(`The close code must be 1000 or in 3000-4999, got ${closeCode}`, 'InvalidAccessError');
-      }
-    }
+    // `optional [Clamp] unsigned short code, optional USVString reason`.
+    const closeCode = code === undefined ? undefined : toUnsignedShort(code, 'WebSocket.close: code', { clamp: true });
     const closeReason = reason === undefined ? '' : toUsvString(reason);
-    // "If reasonBytes is longer than 123 bytes, then throw a "SyntaxError" DOMException."
-    if (Buffer.byteLength(closeReason) > MAX_REASON_BYTES) {
-      throw new DOMException(`The close reason must be at most ${MAX_REASON_BYTES} bytes of UTF-8`, 'SyntaxError');
-    }
+    validateCloseCodeAndReason(closeCode, closeReason);
     const readyState = this.readyState;
     if (readyState === ConnectionState.Closing || readyState === ConnectionState.Closed) return;
     if (readyState === ConnectionState.Connecting) {
@@ -221,28 +181,59 @@ export class WebSocket extends EventTarget {
     this.#readyState = ConnectionState.Closing;
     // "If reason is non-empty but code is null, then set code to 1000"; with neither, the
     // close frame has no body.
-    if (closeCode === undefined && closeReason !== '') closeCode = CloseCode.Normal;
-    void this.#connection?.close(closeCode, closeReason).catch(() => undefined);
+    void this.#connection?.close(closeCode ?? (closeReason === '' ? undefined : CloseCode.Normal), closeReason).catch(() => undefined);
   }
 
-  async #open(options: WebSocketOptions, protocols: string[]): Promise<void> {
+  get onmessage(): WebSocketEventHandler<MessageEvent> {
+    return this.#handlers.get('message') as WebSocketEventHandler<MessageEvent>;
+  }
+
+  set onmessage(handler: WebSocketEventHandler<MessageEvent>) {
+    this.#handlers.set('message', handler);
+  }
+
+  get binaryType(): BinaryType {
+    return this.#binaryType;
+  }
+
+  set binaryType(value: BinaryType) {
+    // An enumeration attribute: "If V is not one of the enumeration's values", the assignment
+    // is ignored (after the value was converted to a string, which may throw).
+    const type = toDomString(value);
+    if (BINARY_TYPES.has(type)) this.#binaryType = type as BinaryType;
+  }
+
+  /**
+   * `send((BufferSource or Blob or USVString) data)`: a string as text; an ArrayBuffer, a view
+   * or a Blob as binary; any other value converted to a string. Throws an `InvalidStateError`
+   * DOMException while CONNECTING; after the closing handshake started, the data is discarded
+   * (and counted in `bufferedAmount`).
+   */
+  send(data: string | ArrayBufferLike | ArrayBufferView | Blob): void {
+    requireArguments(arguments.length, 1, 'WebSocket.send');
+    const message = toOutgoingMessage(data);
+    // "If this's ready state is CONNECTING, then throw an "InvalidStateError" DOMException."
+    if (this.readyState === ConnectionState.Connecting) {
+      throw new DOMException('Cannot send while the WebSocket is CONNECTING', 'InvalidStateError');
+    }
+    this.#outgoing.send(message);
+  }
+
+  async #open(options: WebSocketOptions, protocols: readonly string[]): Promise<void> {
     let connection: ClientConnection;
     try {
-      const handshake = await performHandshake(this.#target, { ...options, protocols, signal: this.#abort.signal });
-      if (this.#readyState !== ConnectionState.Connecting) {
-        handshake.socket.destroy();
-        for (const extension of handshake.negotiatedExtensions) extension.dispose();
-        this.#failure = new DOMException('The connection was closed before it opened', 'AbortError');
-        this.#onClose(CloseCode.Abnormal, '', false);
-        return;
+      connection = await establishWebSocketConnection(this.#target, options, protocols, this.#abort.signal);
+      if (this.#abort.signal.aborted) {
+        abandonConnection(connection);
+        throw new DOMException('The connection was closed before it opened', 'AbortError');
       }
-      connection = new ClientConnection(handshake, options);
     } catch (error) {
       this.#failure = error;
       this.#onClose(CloseCode.Abnormal, '', false);
       return;
     }
     this.#connection = connection;
+    this.#outgoing.attach(connection);
     connection.on('message', this.#onMessage);
     connection.on('error', (error) => {
       this.#failure ??= error;
@@ -263,13 +254,16 @@ export class WebSocket extends EventTarget {
     else if (this.#binaryType === 'nodebuffer') payload = data;
     else if (this.#binaryType === 'arraybuffer') payload = toArrayBuffer(data);
     else payload = new Blob([data]);
-    this.dispatchEvent(new MessageEvent('message', { data: payload, origin: this.#origin() }));
+    // "...with the origin attribute initialized to the serialization of the WebSocket object's
+    // url's origin" (a `ws+unix:` URL has an opaque origin, serialized as "null").
+    const origin = this.#target.socketPath === undefined ? this.#target.url.origin : 'null';
+    this.dispatchEvent(new MessageEvent('message', { data: payload, origin }));
   };
 
   #onClose(code: number, reason: string, wasClean: boolean): void {
     this.#readyState = ConnectionState.Closed;
     this.#forgetSignal?.();
-    this.#blobQueue.length = 0;
+    this.#outgoing.discard();
     // "If the user agent was required to fail the WebSocket connection ... fire an event named
     // error". As Node's built-in WebSocket does, that includes every close without a close
     // frame from the server (1006).
@@ -279,113 +273,67 @@ export class WebSocket extends EventTarget {
     }
     this.dispatchEvent(new CloseEvent('close', { code, reason, wasClean }));
   }
-
-  #transmit(payload: string | Buffer, byteLength: number): void {
-    this.#connection?.send(payload);
-    this.#sentThisTask += byteLength;
-    if (!this.#rolloverScheduled) {
-      this.#rolloverScheduled = true;
-      setImmediate(() => {
-        this.#rolloverScheduled = false;
-        this.#sentEarlier += this.#sentThisTask;
-        this.#sentThisTask = 0;
-      });
-    }
-  }
-
-  async #drainBlobQueue(): Promise<void> {
-    while (this.#blobQueue.length > 0) {
-      const next = this.#blobQueue[0]!;
-      const bytes = next instanceof Blob ? Buffer.from(await next.arrayBuffer()) : next;
-      if (this.#blobQueue[0] !== next) return;
-      this.#blobQueue.shift();
-      const byteLength = typeof bytes === 'string' ? Buffer.byteLength(bytes) : bytes.length;
-      this.#blobQueueBytes -= byteLength;
-      if (this.readyState === ConnectionState.Open) this.#transmit(bytes, byteLength);
-      else this.#neverSent += byteLength;
-    }
-  }
-
-  #origin(): string {
-    return this.#target.socketPath === undefined ? this.#target.url.origin : 'null';
-  }
-
-  #getHandler(type: EventHandlerType): EventHandler {
-    return this.#handlers.get(type)?.handler ?? null;
-  }
-
-  /**
-   * HTML's event handler attributes: the handler keeps the position among listeners it got when
-   * first set; setting another function replaces it in place; null removes it.
-   */
-  #setHandler(type: EventHandlerType, handler: EventHandler): void {
-    const existing = this.#handlers.get(type);
-    if (typeof handler !== 'function') {
-      if (existing !== undefined) {
-        this.removeEventListener(type, existing.listener);
-        this.#handlers.delete(type);
-      }
-      return;
-    }
-    if (existing !== undefined) {
-      existing.handler = handler;
-      return;
-    }
-    const entry = {
-      handler,
-      listener: (event: Event): void => {
-        entry.handler.call(this, event);
-      },
-    };
-    this.#handlers.set(type, entry);
-    this.addEventListener(type, entry.listener);
-  }
 }
 
-const readyStateConstants = {
-  CONNECTING: { value: 0, enumerable: true },
-  OPEN: { value: 1, enumerable: true },
-  CLOSING: { value: 2, enumerable: true },
-  CLOSED: { value: 3, enumerable: true },
-} as const;
-Object.defineProperties(WebSocket.prototype, {
-  ...readyStateConstants,
-  [Symbol.toStringTag]: { value: 'WebSocket', configurable: true },
+// The typed overloads of lib.dom's WebSocket, so that `event` is a MessageEvent in
+// `addEventListener('message', (event) => ...)`. Type-only: EventTarget implements both.
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
+export interface WebSocket {
+  addEventListener<K extends keyof WebSocketEventMap>(
+    type: K,
+    listener: WebSocketEventListener<WebSocketEventMap[K]> | null,
+    options?: AddListenerOptions,
+  ): void;
+  addEventListener(type: string, listener: AnyListener | null, options?: AddListenerOptions): void;
+  removeEventListener<K extends keyof WebSocketEventMap>(
+    type: K,
+    listener: WebSocketEventListener<WebSocketEventMap[K]> | null,
+    options?: RemoveListenerOptions,
+  ): void;
+  removeEventListener(type: string, listener: AnyListener | null, options?: RemoveListenerOptions): void;
+}
+
+defineInterface(WebSocket, {
+  name: 'WebSocket',
+  length: 1,
+  constants: { CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 },
+  attributes: ['url', 'readyState', 'bufferedAmount', 'onopen', 'onerror', 'onclose', 'extensions', 'protocol', 'onmessage', 'binaryType'],
+  operations: { close: 0, send: 1 },
 });
 
-function isStringList(value: object): value is readonly string[] {
-  return Array.isArray(value);
+/**
+ * The second and third constructor arguments. The second is WebIDL's
+ * `(DOMString or sequence<DOMString>)`, extended (as undici extends it) with the options: undefined
+ * and null are no protocols, an iterable object is a list, another object is the options, and
+ * anything else is converted to one protocol name. The third, a Node extra, is the options when
+ * it is an object; anything else is ignored, as WebIDL ignores arguments past the declared ones.
+ */
+function toProtocolsAndOptions(protocols: unknown, options: unknown): { protocolList: string[]; settings: WebSocketOptions } {
+  let settings = (isObject(options) ? options : {}) as WebSocketOptions;
+  let protocolValue: unknown = protocols;
+  if (protocols === undefined || protocols === null) {
+    protocolValue = settings.protocols;
+  } else if (isObject(protocols) && !isIterableObject(protocols)) {
+    settings = protocols as WebSocketOptions;
+    protocolValue = settings.protocols;
+  }
+  let protocolList: string[] = [];
+  if (isIterableObject(protocolValue)) protocolList = toStringSequence(protocolValue, 'WebSocket constructor: protocols');
+  else if (protocolValue !== undefined && protocolValue !== null) protocolList = [toDomString(protocolValue)];
+  return { protocolList, settings };
 }
 
-/** RFC 6455 §4.1 via RFC 2616 §2.2: a subprotocol is a token. */
-function isToken(value: string): boolean {
-  return /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(value);
-}
-
-/** WebIDL `unsigned short` with [Clamp]: NaN is 0, out-of-range values clamp, halves round to even. */
-function clampUnsignedShort(value: unknown): number {
-  const number = Number(value);
-  if (Number.isNaN(number)) return 0;
-  const clamped = Math.min(Math.max(number, 0), 65535);
-  const floor = Math.floor(clamped);
-  const fraction = clamped - floor;
-  if (fraction > 0.5) return floor + 1;
-  if (fraction < 0.5) return floor;
-  return floor % 2 === 0 ? floor : floor + 1;
-}
-
-/** WebIDL `USVString`: lone surrogates become U+FFFD. */
-function toUsvString(value: unknown): string {
-  return Buffer.from(String(value), 'utf8').toString('utf8');
-}
-
-/** WebIDL `(BufferSource or Blob or USVString)`: anything else is converted to a string. */
-function toPayload(data: unknown): string | Buffer | Blob {
-  if (typeof data === 'string') return data;
-  if (data instanceof Blob) return data;
-  if (data instanceof ArrayBuffer) return Buffer.from(data);
-  if (ArrayBuffer.isView(data)) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  return toUsvString(data);
+/**
+ * WebIDL's `(BufferSource or Blob or USVString)`: an ArrayBuffer or a view of one, a Blob, and
+ * anything else converted to a string (whose lone surrogates UTF-8 encoding turns into U+FFFD).
+ */
+function toOutgoingMessage(data: unknown): OutgoingMessage {
+  if (isObject(data)) {
+    const bytes = toBufferSource(data, 'WebSocket.send: data');
+    if (bytes !== undefined) return bytes;
+    if (data instanceof Blob) return data;
+  }
+  return toDomString(data);
 }
 
 function toArrayBuffer(data: Buffer): ArrayBuffer {

@@ -8,7 +8,8 @@ import { Buffer } from 'node:buffer';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { applyMask, encodeFrame, isValidUtf8, ServerProtocol } from '@ws/core';
+import { isValidUtf8, ServerProtocol } from '@ws/core';
+import { applyMask, encodeFrame } from '@ws/core/wire';
 import { compare, formatRate, type Contender } from './measure.js';
 
 // ws exports only its entry point; its internals are loaded by file, next to that entry.

@@ -6,22 +6,8 @@ export { InvalidStateError } from './errors/invalid-state-error.js';
 export { ConnectionClosedError } from './errors/connection-closed-error.js';
 
 export { Opcode, isControlOpcode, isKnownOpcode } from './frames/opcode.js';
-export {
-  FIN_BIT,
-  RSV1_BIT,
-  RSV2_BIT,
-  RSV3_BIT,
-  MASK_BIT,
-  MAX_HEADER_LENGTH,
-  MAX_CONTROL_PAYLOAD_LENGTH,
-  headerLengthFor,
-  writeFrameHeader,
-} from './frames/frame-header.js';
-export { FrameDecoder, DecodeStep } from './frames/frame-decoder.js';
-export { encodeFrame, type FrameFields } from './frames/encode-frame.js';
-export { applyMask, maskInto, createMaskKeySource } from './frames/mask.js';
 export { parseClosePayload, encodeClosePayload } from './frames/close-payload.js';
-export { Utf8Validator, isValidUtf8 } from './utf8/utf8-validator.js';
+export { isValidUtf8 } from './utf8/utf8-validator.js';
 
 export type { Extension } from './extensions/extension.js';
 

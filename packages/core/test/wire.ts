@@ -1,5 +1,6 @@
 import { Buffer } from 'node:buffer';
-import { DecodeStep, FrameDecoder, type Protocol, type ProtocolEvent, SEND_EOF } from '@ws/core';
+import { type Protocol, type ProtocolEvent, SEND_EOF } from '@ws/core';
+import { DecodeStep, FrameDecoder } from '@ws/core/wire';
 
 /** Bytes from hex, spaces allowed: hex('81 05 48 65') */
 export function hex(text: string): Buffer {

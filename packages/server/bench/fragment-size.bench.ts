@@ -26,7 +26,7 @@ function median(values: number[]): number {
 }
 
 async function measure(fragmentSize: number): Promise<{ echoMs: number; pongMs: number }> {
-  const server = new WebSocketServer({ port: 0, host: '127.0.0.1', fragmentSize, heartbeatInterval: 0 });
+  const server = new WebSocketServer({ port: 0, host: '127.0.0.1', fragmentSize, heartbeat: false });
   await once(server, 'listening');
   const payload = Buffer.alloc(MESSAGE_SIZE, 0x61);
   server.on('connection', (connection) => {

@@ -1,5 +1,6 @@
 import { Buffer } from 'node:buffer';
-import { compressMessage, encodeFrame, Opcode, PerMessageDeflate } from '@ws/core';
+import { compressMessage, Opcode, PerMessageDeflate } from '@ws/core';
+import { encodeFrame } from '@ws/core/wire';
 import { SendStatus } from '@ws/core/node';
 import { describe, expect, it } from 'vitest';
 import { BroadcastMessage, encodeCompressedMessage, encodeMessage, type FrameSink, writeToAll } from './broadcast.js';

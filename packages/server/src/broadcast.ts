@@ -1,13 +1,7 @@
 import { Buffer } from 'node:buffer';
-import {
-  compressMessage,
-  type DeflateSettings,
-  encodeFrame,
-  InvalidStateError,
-  Opcode,
-  type PerMessageDeflate,
-} from '@ws/core';
-import { type SendData, type SendOptions, SendStatus } from '@ws/core/node';
+import { compressMessage, type DeflateSettings, Opcode, type PerMessageDeflate } from '@ws/core';
+import { type SendData, SendStatus, positiveOption, toBuffer } from '@ws/core/node';
+import { encodeFrame } from '@ws/core/wire';
 
 export interface EncodeMessageOptions {
   /** Send as binary. Default: true for bytes, false for strings. */
@@ -25,10 +19,24 @@ export interface EncodeMessageOptions {
 export function encodeMessage(data: SendData, options: EncodeMessageOptions = {}): Buffer[] {
   const isBinary = options.binary ?? typeof data !== 'string';
   const payload = typeof data === 'string' ? Buffer.from(data, 'utf8') : toBuffer(data);
-  const fragmentSize = options.fragmentSize ?? Infinity;
-  if (!(fragmentSize > 0)) throw new InvalidStateError('fragmentSize must be positive', 'fragmentSize');
+  return encodeFragments(payload, isBinary, false, options.fragmentSize);
+}
+
+/**
+ * Frames an already compressed message payload (RFC 7692 §7.2.1) as complete server frames.
+ * RFC 7692 §6.1: "An endpoint MUST NOT set the "Per-Message Compressed" bit of control frames
+ * and non-first fragments of a data message", so RSV1 is on the first frame only; the
+ * compressed bytes may be cut anywhere (§7.2.3.1 splits one compressed message across frames).
+ */
+export function encodeCompressedMessage(compressed: Buffer, options: EncodeMessageOptions = {}): Buffer[] {
+  return encodeFragments(compressed, options.binary === true, true, options.fragmentSize);
+}
+
+/** The one fragmentation loop for pre-encoded frames: the first carries the opcode (and RSV1), the rest are continuations. */
+function encodeFragments(payload: Buffer, isBinary: boolean, compressed: boolean, fragmentSizeOption: number | undefined): Buffer[] {
+  const fragmentSize = positiveOption(fragmentSizeOption, Infinity, 'fragmentSize');
   const opcode = isBinary ? Opcode.Binary : Opcode.Text;
-  if (payload.length <= fragmentSize) return [encodeFrame({ opcode, payload })];
+  if (payload.length <= fragmentSize) return [encodeFrame({ opcode, rsv1: compressed, payload })];
   const frames: Buffer[] = [];
   for (let offset = 0; offset < payload.length; offset += fragmentSize) {
     const end = Math.min(offset + fragmentSize, payload.length);
@@ -36,6 +44,7 @@ export function encodeMessage(data: SendData, options: EncodeMessageOptions = {}
       encodeFrame({
         opcode: offset === 0 ? opcode : Opcode.Continuation,
         fin: end === payload.length,
+        rsv1: compressed && offset === 0,
         payload: payload.subarray(offset, end),
       }),
     );
@@ -54,7 +63,7 @@ export interface BroadcastResult {
 /** The recipient side of a broadcast: anything that writes pre-encoded frames or sends a message itself. */
 export interface FrameSink {
   sendFrames(frames: readonly Buffer[]): SendStatus;
-  send(data: Buffer, options: SendOptions): SendStatus;
+  send(data: Buffer, options: { readonly binary: boolean }): SendStatus;
 }
 
 /**
@@ -71,13 +80,12 @@ export class BroadcastMessage {
   constructor(data: SendData, options: EncodeMessageOptions = {}) {
     this.isBinary = options.binary ?? typeof data !== 'string';
     this.payload = typeof data === 'string' ? Buffer.from(data, 'utf8') : toBuffer(data);
-    this.#fragmentSize = options.fragmentSize ?? Infinity;
-    if (!(this.#fragmentSize > 0)) throw new InvalidStateError('fragmentSize must be positive', 'fragmentSize');
+    this.#fragmentSize = positiveOption(options.fragmentSize, Infinity, 'fragmentSize');
   }
 
   /** The uncompressed frames, the same buffers for every recipient. */
   get plainFrames(): readonly Buffer[] {
-    this.#plain ??= encodeMessage(this.payload, { binary: this.isBinary, fragmentSize: this.#fragmentSize });
+    this.#plain ??= encodeFragments(this.payload, this.isBinary, false, this.#fragmentSize);
     return this.#plain;
   }
 
@@ -86,10 +94,7 @@ export class BroadcastMessage {
     const key = `${settings.windowBits}:${settings.level}:${settings.memLevel}`;
     let frames = this.#compressed.get(key);
     if (frames === undefined) {
-      frames = encodeCompressedMessage(compressMessage(this.payload, settings), {
-        binary: this.isBinary,
-        fragmentSize: this.#fragmentSize,
-      });
+      frames = encodeFragments(compressMessage(this.payload, settings), this.isBinary, true, this.#fragmentSize);
       this.#compressed.set(key, frames);
     }
     return frames;
@@ -111,32 +116,6 @@ export class BroadcastMessage {
 }
 
 /**
- * Frames an already compressed message payload (RFC 7692 §7.2.1) as complete server frames.
- * RFC 7692 §6.1: "An endpoint MUST NOT set the "Per-Message Compressed" bit of control frames
- * and non-first fragments of a data message", so RSV1 is on the first frame only; the
- * compressed bytes may be cut anywhere (§7.2.3.1 splits one compressed message across frames).
- */
-export function encodeCompressedMessage(compressed: Buffer, options: EncodeMessageOptions = {}): Buffer[] {
-  const opcode = options.binary === true ? Opcode.Binary : Opcode.Text;
-  const fragmentSize = options.fragmentSize ?? Infinity;
-  if (!(fragmentSize > 0)) throw new InvalidStateError('fragmentSize must be positive', 'fragmentSize');
-  if (compressed.length <= fragmentSize) return [encodeFrame({ opcode, rsv1: true, payload: compressed })];
-  const frames: Buffer[] = [];
-  for (let offset = 0; offset < compressed.length; offset += fragmentSize) {
-    const end = Math.min(offset + fragmentSize, compressed.length);
-    frames.push(
-      encodeFrame({
-        opcode: offset === 0 ? opcode : Opcode.Continuation,
-        fin: end === compressed.length,
-        rsv1: offset === 0,
-        payload: compressed.subarray(offset, end),
-      }),
-    );
-  }
-  return frames;
-}
-
-/**
  * Delivers a broadcast to every included recipient and counts the outcomes. `deliver` hands
  * each the frames encoded once for all (no copy per connection), or has it send the message itself.
  */
@@ -155,10 +134,4 @@ export function writeToAll<Recipient>(
     else counts.closed++;
   }
   return counts;
-}
-
-function toBuffer(data: Exclude<SendData, string>): Buffer {
-  if (Buffer.isBuffer(data)) return data;
-  if (data instanceof ArrayBuffer) return Buffer.from(data);
-  return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
 }

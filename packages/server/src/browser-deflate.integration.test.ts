@@ -29,7 +29,7 @@ describe.skipIf(!chromiumFound)('headless Chromium with permessage-deflate', () 
     http.listen(0, '127.0.0.1');
     await once(http, 'listening');
     origin = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
-    server = new WebSocketServer({ server: http, perMessageDeflate: true, heartbeatInterval: 0 });
+    server = new WebSocketServer({ server: http, perMessageDeflate: true, heartbeat: false });
     server.on('connection', (connection) => {
       connections.push(connection);
       connection.on('message', (data, isBinary) => connection.send(data, { binary: isBinary }));

@@ -1,7 +1,8 @@
 import { Buffer } from 'node:buffer';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { CloseCode, encodeFrame, Opcode } from '@ws/core';
+import { CloseCode, Opcode } from '@ws/core';
+import { encodeFrame } from '@ws/core/wire';
 import { ScriptedPeer } from '@ws/testkit';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startServer } from '../test/start-server.js';
@@ -29,7 +30,7 @@ const peers: ScriptedPeer[] = [];
 
 beforeAll(async () => {
   // The heartbeat as in production (the test helper turns it off), so the leak checks cover it.
-  ({ server, url } = await startServer({ maxPendingPongs: 16, heartbeatInterval: 30_000 }));
+  ({ server, url } = await startServer({ maxPendingPongs: 16, heartbeat: { interval: 30_000 } }));
   server.on('connection', (connection, request) => {
     newest = { connection: new WeakRef(connection), socket: new WeakRef(connection.socket) };
     if (request.url === '/with-error-listener') {
@@ -200,7 +201,7 @@ describe('resource attacks', () => {
   });
 
   it('half a frame, then silence: the heartbeat gives up (1006, heartbeat timeout)', async () => {
-    const watched = await startServer({ heartbeatInterval: 100, heartbeatTimeout: 100 });
+    const watched = await startServer({ heartbeat: { interval: 100, timeout: 100 } });
     const closed = new Promise<unknown[]>((resolve) => {
       watched.server.on('connection', (connection) => connection.on('close', (...args) => resolve(args)));
     });

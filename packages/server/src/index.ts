@@ -1,24 +1,14 @@
 export {
   WebSocketServer,
-  DEFAULT_CLOSE_TIMEOUT,
-  DEFAULT_FRAGMENT_SIZE,
-  DEFAULT_HANDSHAKE_TIMEOUT,
-  DEFAULT_HEARTBEAT_INTERVAL,
-  DEFAULT_HEARTBEAT_TIMEOUT,
-  DEFAULT_MAX_BUFFERED_AMOUNT,
   type BroadcastOptions,
   type CloseServerOptions,
   type WebSocketServerEvents,
-  type WebSocketServerOptions,
 } from './web-socket-server.js';
 export {
-  ServerConnection,
-  DEFAULT_RECEIVE_HIGH_WATER_MARK,
-  type ServerConnectionOptions,
-} from './server-connection.js';
-export type { ReceivedMessage } from './message-inbox.js';
-export { ServerError, ServerErrorCode, ServerCloseReason } from './server-error.js';
-export { Heartbeat, type HeartbeatOptions, type HeartbeatPeer } from './heartbeat.js';
+  DEFAULT_HANDSHAKE_TIMEOUT,
+  type WebSocketServerOptions,
+} from './web-socket-server-options.js';
+export { ServerConnection, type ServerConnectionSetup } from './server-connection.js';
 export {
   encodeMessage,
   encodeCompressedMessage,
@@ -32,5 +22,25 @@ export type {
   OriginPolicy,
 } from './upgrade/handle-upgrade.js';
 export { rejectUpgrade, type UpgradeRejection } from './upgrade/reject-upgrade.js';
-export { BackpressurePolicy, SendStatus, type SendData, type SendOptions } from '@ws/core/node';
+export {
+  BackpressurePolicy,
+  ConnectionCloseReason,
+  ConnectionError,
+  ConnectionErrorCode,
+  DEFAULT_CLOSE_TIMEOUT,
+  DEFAULT_FRAGMENT_SIZE,
+  DEFAULT_MAX_BUFFERED_AMOUNT,
+  DEFAULT_OUTPUT_HIGH_WATER_MARK,
+  DEFAULT_RECEIVE_HIGH_WATER_MARK,
+  PingTimeoutError,
+  SendStatus,
+  type CloseInfo,
+  type ConnectionOptions,
+  type HeartbeatOptions,
+  type Message,
+  type PingOptions,
+  type ReceivedMessage,
+  type SendData,
+  type SendOptions,
+} from '@ws/core/node';
 export { ReceiveMode, type PerMessageDeflateServerOptions } from '@ws/core';

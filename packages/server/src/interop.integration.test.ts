@@ -147,7 +147,7 @@ describe.each(clients)('with the %s client', (_label, connect) => {
   it('answers the server’s ping, which measures nothing until the heartbeat does', async () => {
     const { client, connection } = await open();
     const pong = once(connection, 'pong');
-    connection.ping('are you there');
+    void connection.ping({ data: 'are you there' });
     const [data] = await pong;
     expect(String(data)).toBe('are you there');
     client.close();

@@ -5,7 +5,7 @@ import { ScriptedPeer } from '@ws/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { startServer } from '../test/start-server.js';
-import type { ServerConnection, ServerError, WebSocketServerOptions } from './index.js';
+import type { ServerConnection, ConnectionError, WebSocketServerOptions } from './index.js';
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
@@ -30,7 +30,7 @@ const tick = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('heartbeat', () => {
   it('keeps a peer that answers, and measures its round trip', async () => {
-    const { server, url } = await withServer({ heartbeatInterval: 50, heartbeatTimeout: 100 });
+    const { server, url } = await withServer({ heartbeat: { interval: 50, timeout: 100 } });
     const connected = once(server, 'connection') as Promise<[ServerConnection]>;
     const client = new WebSocket(url);
     cleanups.push(() => client.terminate());
@@ -42,11 +42,11 @@ describe('heartbeat', () => {
   });
 
   it('destroys a peer that does not answer: 1006, heartbeat timeout, WS_ERR_HEARTBEAT_TIMEOUT', async () => {
-    const { server, url } = await withServer({ heartbeatInterval: 50, heartbeatTimeout: 100 });
-    const errors: ServerError[] = [];
+    const { server, url } = await withServer({ heartbeat: { interval: 50, timeout: 100 } });
+    const errors: ConnectionError[] = [];
     const closed = new Promise<unknown[]>((resolve) => {
       server.on('connection', (connection) => {
-        connection.on('error', (error) => errors.push(error as ServerError));
+        connection.on('error', (error) => errors.push(error as ConnectionError));
         connection.on('close', (...args) => resolve(args));
       });
     });
@@ -88,8 +88,8 @@ describe('backpressure policies against a peer that stopped reading', () => {
     const connected = once(server, 'connection') as Promise<[ServerConnection]>;
     await stalledPeer(url);
     const [connection] = await connected;
-    const errors: ServerError[] = [];
-    connection.on('error', (error) => errors.push(error as ServerError));
+    const errors: ConnectionError[] = [];
+    connection.on('error', (error) => errors.push(error as ConnectionError));
     // Not `once(connection, 'close')`: it would reject on the reported 'error'.
     const closed = new Promise<unknown[]>((resolve) => connection.on('close', (...args) => resolve(args)));
     let status = 'sent';

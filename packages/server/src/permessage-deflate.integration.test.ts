@@ -4,7 +4,6 @@ import { once } from 'node:events';
 import {
   acceptPerMessageDeflateResponse,
   compressMessage,
-  InvalidStateError,
   Opcode,
   parseExtensionOffers,
   type PerMessageDeflate,
@@ -186,10 +185,10 @@ describe('negotiation', () => {
     );
   });
 
-  it('throws InvalidStateError for invalid options at construction', () => {
-    expect(() => new WebSocketServer({ noServer: true, perMessageDeflate: { serverMaxWindowBits: 8 } })).toThrow(InvalidStateError);
-    expect(() => new WebSocketServer({ noServer: true, perMessageDeflate: { level: 10 } })).toThrow(InvalidStateError);
-    expect(() => new WebSocketServer({ noServer: true, perMessageDeflate: { threshold: -1 } })).toThrow(InvalidStateError);
+  it('throws RangeError for invalid options at construction', () => {
+    expect(() => new WebSocketServer({ noServer: true, perMessageDeflate: { serverMaxWindowBits: 8 } })).toThrow(RangeError);
+    expect(() => new WebSocketServer({ noServer: true, perMessageDeflate: { level: 10 } })).toThrow(RangeError);
+    expect(() => new WebSocketServer({ noServer: true, perMessageDeflate: { threshold: -1 } })).toThrow(RangeError);
   });
 
   it('fails a compressed message that does not inflate with 1007', async () => {

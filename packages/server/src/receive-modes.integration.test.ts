@@ -78,7 +78,7 @@ describe('streaming receive with backpressure', () => {
     let pausedSeen = false;
     const consumed = (async () => {
       const chunks: Buffer[] = [];
-      for await (const message of connection.messages()) {
+      for await (const message of connection.messageStreams()) {
         for await (const chunk of message) {
           chunks.push(chunk);
           pausedSeen ||= connection.isPaused;
@@ -99,7 +99,7 @@ describe('streaming receive with backpressure', () => {
     const { client, connection } = await serverAndClient();
     const texts: string[] = [];
     const done = (async () => {
-      for await (const message of connection) texts.push(await message.text());
+      for await (const message of connection) texts.push(message as string);
     })();
     client.send('one');
     client.send('two');

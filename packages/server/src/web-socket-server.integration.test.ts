@@ -2,12 +2,13 @@ import { Buffer } from 'node:buffer';
 import { once } from 'node:events';
 import { createServer, get, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { encodeFrame, HandshakeError, Opcode } from '@ws/core';
+import { HandshakeError, Opcode } from '@ws/core';
+import { encodeFrame } from '@ws/core/wire';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { ControlledSocket } from '../test/controlled-socket.js';
+import { ControlledSocket } from '../../core/test/controlled-socket.js';
 import { exchangeRaw, upgradeRequest } from '../test/raw-http.js';
-import { describeFrames, readServerFrames } from '../test/read-server-frames.js';
+import { describeFrames, readServerFrames } from '../../core/test/read-frames.js';
 import { startServer } from '../test/start-server.js';
 import { type ServerConnection, WebSocketServer } from './index.js';
 
@@ -99,8 +100,8 @@ describe('standalone', () => {
 describe('sharing an HTTP server', () => {
   it('serves several WebSocket paths while plain HTTP keeps working', async () => {
     const { server: http, port } = await httpServer();
-    const chat = new WebSocketServer({ server: http, path: '/chat', heartbeatInterval: 0 });
-    const feed = new WebSocketServer({ server: http, path: '/feed', heartbeatInterval: 0 });
+    const chat = new WebSocketServer({ server: http, path: '/chat', heartbeat: false });
+    const feed = new WebSocketServer({ server: http, path: '/feed', heartbeat: false });
     cleanups.push(() => chat.close(), () => feed.close());
     chat.on('connection', (connection) => connection.on('message', () => connection.send('chat')));
     feed.on('connection', (connection) => connection.on('message', () => connection.send('feed')));
@@ -179,7 +180,7 @@ describe('noServer and handleUpgrade', () => {
   });
 
   it('accepts any Duplex and feeds it the bytes that came with the request', async () => {
-    const wss = new WebSocketServer({ noServer: true, heartbeatInterval: 0 });
+    const wss = new WebSocketServer({ noServer: true, heartbeat: false });
     cleanups.push(() => wss.close({ timeout: 100 }));
     const socket = new ControlledSocket(64 * 1024);
     const request = inMemoryUpgradeRequest();
@@ -200,7 +201,7 @@ describe('noServer and handleUpgrade', () => {
   });
 
   it('answers at once without an authenticate hook, leaving a single error listener on the socket', () => {
-    const wss = new WebSocketServer({ noServer: true, heartbeatInterval: 0 });
+    const wss = new WebSocketServer({ noServer: true, heartbeat: false });
     cleanups.push(() => wss.close({ timeout: 100 }));
     const socket = new ControlledSocket(64 * 1024);
     const request = inMemoryUpgradeRequest();

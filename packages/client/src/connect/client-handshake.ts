@@ -6,7 +6,6 @@ import {
   type Extension,
   generateKey,
   HandshakeError,
-  InvalidStateError,
   offerPerMessageDeflate,
   PERMESSAGE_DEFLATE,
   PerMessageDeflate,
@@ -87,7 +86,7 @@ const CREDENTIAL_HEADERS: ReadonlySet<string> = new Set(['authorization', 'cooki
  */
 export async function performHandshake(target: ClientTarget, options: HandshakeOptions = {}): Promise<HandshakeResult> {
   const timeout = options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT;
-  if (!(timeout > 0)) throw new InvalidStateError('handshakeTimeout must be a positive number of ms', 'handshakeTimeout');
+  if (!(timeout > 0)) throw new RangeError('handshakeTimeout must be a positive number of ms');
   checkDeflateOptions(deflateOptionsOf(options));
   const controller = new AbortController();
   const userSignal = options.signal;
@@ -267,7 +266,7 @@ function deflateOptionsOf(options: HandshakeOptions): PerMessageDeflateClientOpt
 }
 
 /**
- * Bad compression options throw `InvalidStateError` before anything is connected: the offer
+ * Bad compression options throw `TypeError`/`RangeError` before anything is connected: the offer
  * checks the window bits, an extension built from the options checks the rest (its zlib
  * engines are created on first use, so it costs nothing).
  */

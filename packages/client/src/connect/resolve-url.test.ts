@@ -1,4 +1,3 @@
-import { InvalidStateError } from '@ws/core';
 import { describe, expect, test } from 'vitest';
 import { resolveUrl } from './resolve-url.js';
 
@@ -47,6 +46,14 @@ describe('resolveUrl', () => {
     expect(resolveUrl('ws+unix:/tmp/app.sock')).toMatchObject({ socketPath: '/tmp/app.sock', path: '/' });
   });
 
+  test('a relative URL is resolved against a base, whose http: becomes ws:', () => {
+    expect(resolveUrl('/chat?room=1', 'https://example.com/app/')).toMatchObject({ secure: true, path: '/chat?room=1' });
+    expect(resolveUrl('feed', new URL('http://example.com:8080/app/')).url.href).toBe('ws://example.com:8080/app/feed');
+    expect(resolveUrl('wss://other.example/', 'http://example.com/').url.href).toBe('wss://other.example/');
+    expect(() => resolveUrl('#top', 'ws://example.com/')).toThrow('fragment');
+    expect(() => resolveUrl('/chat')).toThrow('Invalid URL');
+  });
+
   test.each([
     ['not a url', 'Invalid URL'],
     ['ftp://h/', 'Unsupported URL scheme'],
@@ -54,7 +61,7 @@ describe('resolveUrl', () => {
     ['ws://h/#', 'fragment'],
     ['ws+unix:', 'socket path'],
   ])('rejects %s', (input, message) => {
-    expect(() => resolveUrl(input)).toThrow(InvalidStateError);
+    expect(() => resolveUrl(input)).toThrow(TypeError);
     expect(() => resolveUrl(input)).toThrow(message);
   });
 });

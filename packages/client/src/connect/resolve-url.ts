@@ -1,4 +1,3 @@
-import { InvalidStateError } from '@ws/core';
 
 /** The schemes a client accepts, with the port each one defaults to. */
 export const DEFAULT_PORT = { 'ws:': 80, 'wss:': 443 } as const;
@@ -29,14 +28,15 @@ export interface ClientTarget {
  * Parses a WebSocket URL (RFC 6455 §3) the way the WHATWG URL parser does, then derives the
  * connection parameters. `http:`/`https:` become `ws:`/`wss:` as the WHATWG WebSocket
  * constructor specifies. A Unix socket is named as `ws+unix:/path/to.sock:/request/path`.
- * Throws `InvalidStateError` for a URL that cannot be used.
+ * A relative `input` is resolved against `base` when one is given (the WHATWG constructor's
+ * "API base URL"). Throws `TypeError` for a URL that cannot be used.
  */
-export function resolveUrl(input: string | URL): ClientTarget {
+export function resolveUrl(input: string | URL, base?: string | URL): ClientTarget {
   let url: URL;
   try {
-    url = new URL(String(input));
+    url = new URL(String(input), base === undefined ? undefined : String(base));
   } catch {
-    throw new InvalidStateError(`Invalid URL: ${String(input)}`, 'url');
+    throw new TypeError(`Invalid URL: ${String(input)}${base === undefined ? '' : ` (against ${String(base)})`}`);
   }
   if (url.protocol === 'http:') url.protocol = 'ws:';
   else if (url.protocol === 'https:') url.protocol = 'wss:';
@@ -44,16 +44,16 @@ export function resolveUrl(input: string | URL): ClientTarget {
   // RFC 6455 §3: "Fragment identifiers are meaningless in the context of WebSocket URIs and
   // MUST NOT be used on these URIs." (The WHATWG constructor throws a SyntaxError for one.)
   if (url.hash !== '' || url.href.endsWith('#')) {
-    throw new InvalidStateError(`A WebSocket URL must not have a fragment: ${url.href}`, 'url');
+    throw new TypeError(`A WebSocket URL must not have a fragment: ${url.href}`);
   }
   const username = decodeURIComponent(url.username);
   const password = decodeURIComponent(url.password);
 
   if (url.protocol === 'ws+unix:') return resolveUnixUrl(url, username, password);
   if (url.protocol !== 'ws:' && url.protocol !== 'wss:') {
-    throw new InvalidStateError(`Unsupported URL scheme ${url.protocol} (expected ws:, wss:, http:, https: or ws+unix:)`, 'url');
+    throw new TypeError(`Unsupported URL scheme ${url.protocol} (expected ws:, wss:, http:, https: or ws+unix:)`);
   }
-  if (url.hostname === '') throw new InvalidStateError(`A WebSocket URL needs a host: ${url.href}`, 'url');
+  if (url.hostname === '') throw new TypeError(`A WebSocket URL needs a host: ${url.href}`);
 
   const secure = url.protocol === 'wss:';
   const defaultPort = DEFAULT_PORT[url.protocol];
@@ -77,7 +77,7 @@ function resolveUnixUrl(url: URL, username: string, password: string): ClientTar
   const separator = url.pathname.indexOf(':');
   const socketPath = decodeURIComponent(separator === -1 ? url.pathname : url.pathname.slice(0, separator));
   const requestPath = separator === -1 ? '/' : url.pathname.slice(separator + 1) || '/';
-  if (socketPath === '') throw new InvalidStateError(`A ws+unix: URL needs a socket path: ${url.href}`, 'url');
+  if (socketPath === '') throw new TypeError(`A ws+unix: URL needs a socket path: ${url.href}`);
   return {
     url,
     secure: false,

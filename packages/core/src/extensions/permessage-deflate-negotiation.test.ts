@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
   HandshakeError,
-  InvalidStateError,
   acceptPerMessageDeflate,
   acceptPerMessageDeflateResponse,
   offerPerMessageDeflate,
@@ -196,9 +195,9 @@ describe('acceptPerMessageDeflate (server)', () => {
     ['level 10', { level: 10 }],
     ['memLevel 0', { memLevel: 0 }],
     ['threshold -1', { threshold: -1 }],
-  ])('throws InvalidStateError for a policy with %s', (_description, options) => {
+  ])('throws RangeError for a policy with %s', (_description, options) => {
     expect(() => acceptPerMessageDeflate(offers('permessage-deflate; client_max_window_bits'), options)).toThrow(
-      InvalidStateError,
+      RangeError,
     );
   });
 });
@@ -225,8 +224,8 @@ describe('offerPerMessageDeflate (client)', () => {
     ['clientMaxWindowBits 8 (zlib cannot compress with it)', { clientMaxWindowBits: 8 }],
     ['clientMaxWindowBits 16', { clientMaxWindowBits: 16 }],
     ['serverMaxWindowBits 7', { serverMaxWindowBits: 7 }],
-  ])('throws InvalidStateError for %s', (_description, options) => {
-    expect(() => offerPerMessageDeflate(options)).toThrow(InvalidStateError);
+  ])('throws RangeError for %s', (_description, options) => {
+    expect(() => offerPerMessageDeflate(options)).toThrow(RangeError);
   });
 });
 

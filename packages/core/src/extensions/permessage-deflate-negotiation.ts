@@ -1,5 +1,4 @@
 import { HandshakeError } from '../errors/handshake-error.js';
-import { InvalidStateError } from '../errors/invalid-state-error.js';
 import { type ExtensionOffer, formatExtensionOffers } from '../handshake/header-tokens.js';
 import { MAX_DEFLATE_WINDOW_BITS, MIN_DEFLATE_WINDOW_BITS, PerMessageDeflate } from './permessage-deflate.js';
 
@@ -89,7 +88,7 @@ export interface PerMessageDeflateAcceptance {
 function checkWindowBitsOption(value: number | undefined, min: number, name: string): number | undefined {
   if (value === undefined) return undefined;
   if (!Number.isInteger(value) || value < min || value > MAX_DEFLATE_WINDOW_BITS) {
-    throw new InvalidStateError(`${name} must be an integer from ${min} to ${MAX_DEFLATE_WINDOW_BITS}, not ${value}`, name);
+    throw new RangeError(`${name} must be an integer from ${min} to ${MAX_DEFLATE_WINDOW_BITS}, not ${value}`);
   }
   return value;
 }
@@ -173,7 +172,7 @@ function readOffer(offer: ExtensionOffer): OfferedParameters | undefined {
  * out of its response, and the connection proceeds uncompressed (§5: "If a server responds with
  * no PMCE element in the "Sec-WebSocket-Extensions" header, both endpoints proceed without
  * per-message compression once _the WebSocket Connection is established_."). Offers of other
- * extensions are skipped. Throws `InvalidStateError` for invalid options.
+ * extensions are skipped. Throws `TypeError`/`RangeError` for invalid options.
  */
 export function acceptPerMessageDeflate(
   offers: readonly ExtensionOffer[],
@@ -243,7 +242,7 @@ export function acceptPerMessageDeflate(
 
 /**
  * The client's `Sec-WebSocket-Extensions` offer for permessage-deflate, e.g.
- * `permessage-deflate; client_max_window_bits`. Throws `InvalidStateError` for invalid options.
+ * `permessage-deflate; client_max_window_bits`. Throws `TypeError`/`RangeError` for invalid options.
  */
 export function offerPerMessageDeflate(options: PerMessageDeflateClientOptions = {}): string {
   const serverLimit = checkWindowBitsOption(options.serverMaxWindowBits, MIN_DEFLATE_WINDOW_BITS, 'serverMaxWindowBits');

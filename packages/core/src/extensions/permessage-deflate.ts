@@ -126,7 +126,7 @@ function endOfMessage(output: Buffer): Buffer {
 
 function checkInteger(value: number, min: number, max: number, name: string): number {
   if (!Number.isInteger(value) || value < min || value > max) {
-    throw new InvalidStateError(`${name} must be an integer from ${min} to ${max}, not ${value}`, name);
+    throw new RangeError(`${name} must be an integer from ${min} to ${max}, not ${value}`);
   }
   return value;
 }

@@ -1,6 +1,5 @@
 import { Buffer } from 'node:buffer';
 import { CloseCode, isValidCloseCode } from '../errors/close-code.js';
-import { InvalidStateError } from '../errors/invalid-state-error.js';
 import { ProtocolError } from '../errors/protocol-error.js';
 import { isValidUtf8 } from '../utf8/utf8-validator.js';
 
@@ -49,28 +48,25 @@ export function parseClosePayload(payload: Uint8Array): { code: number; reason: 
 
 /**
  * Builds the body of a close frame to send. Without a code the body is empty (the peer then
- * reports 1005). Throws InvalidStateError (a programmer error) for a reason without a code, a
+ * reports 1005). Throws TypeError for a reason without a code, RangeError for a
  * code an endpoint may not send (see `isValidCloseCode`), or a reason longer than 123 UTF-8 bytes.
  * A reason's lone surrogates are sent as U+FFFD, as the WHATWG WebSocket `close()` does.
  */
 export function encodeClosePayload(code?: number, reason = ''): Uint8Array {
   if (typeof reason !== 'string') {
-    throw new InvalidStateError('The close reason must be a string', 'reason');
+    throw new TypeError('The close reason must be a string');
   }
   if (code === undefined) {
     // RFC 6455 §5.5.1: a body starts with the status code, so a reason cannot go alone.
-    if (reason !== '') throw new InvalidStateError('A close reason needs a close code', 'code');
+    if (reason !== '') throw new TypeError('A close reason needs a close code');
     return EMPTY;
   }
   if (!isValidCloseCode(code)) {
-    throw new InvalidStateError(`Close code ${String(code)} may not be sent in a close frame`, 'code');
+    throw new RangeError(`Close code ${String(code)} may not be sent in a close frame`);
   }
   const reasonLength = Buffer.byteLength(reason, 'utf8');
   if (reasonLength > MAX_REASON_LENGTH) {
-    throw new InvalidStateError(
-      `The close reason takes ${reasonLength} UTF-8 bytes; at most ${MAX_REASON_LENGTH} fit in a control frame`,
-      'reason',
-    );
+    throw new RangeError(`The close reason takes ${reasonLength} UTF-8 bytes; at most ${MAX_REASON_LENGTH} fit in a control frame`);
   }
   const payload = Buffer.allocUnsafe(2 + reasonLength);
   payload[0] = code >>> 8;

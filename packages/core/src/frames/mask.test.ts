@@ -1,6 +1,5 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { InvalidStateError } from '../errors/invalid-state-error.js';
 import { applyMask, createMaskKeySource, maskInto, unmaskChunkRange, wordViewOf } from './mask.js';
 
 /** RFC 6455 §5.3, literally: "j = i MOD 4; transformed-octet-i = original-octet-i XOR masking-key-octet-j". */
@@ -74,11 +73,11 @@ describe('applyMask', () => {
 
   it('rejects a key that is not 4 bytes or not an unsigned 32-bit integer', () => {
     const data = new Uint8Array(8);
-    expect(() => applyMask(data, Uint8Array.of(1, 2, 3))).toThrow(InvalidStateError);
-    expect(() => applyMask(data, new Uint8Array(5))).toThrow(InvalidStateError);
-    expect(() => applyMask(data, -1)).toThrow(InvalidStateError);
-    expect(() => applyMask(data, 2 ** 32)).toThrow(InvalidStateError);
-    expect(() => applyMask(data, 1.5)).toThrow(InvalidStateError);
+    expect(() => applyMask(data, Uint8Array.of(1, 2, 3))).toThrow(RangeError);
+    expect(() => applyMask(data, new Uint8Array(5))).toThrow(RangeError);
+    expect(() => applyMask(data, -1)).toThrow(RangeError);
+    expect(() => applyMask(data, 2 ** 32)).toThrow(RangeError);
+    expect(() => applyMask(data, 1.5)).toThrow(RangeError);
     expect(data.every((byte) => byte === 0)).toBe(true);
   });
 });
@@ -139,11 +138,11 @@ describe('maskInto', () => {
     expect(Array.from(target)).toEqual([0, 0, 0x7f, 0x9f, 0x4d, 0x51, 0x58]);
   });
 
-  it('throws InvalidStateError when the target is too small, before writing anything', () => {
+  it('throws RangeError when the target is too small, before writing anything', () => {
     const target = new Uint8Array(10);
-    expect(() => maskInto(new Uint8Array(8), target, 3, Uint8Array.of(1, 2, 3, 4))).toThrow(InvalidStateError);
-    expect(() => maskInto(new Uint8Array(100), new Uint8Array(99), 0, 1)).toThrow(InvalidStateError);
-    expect(() => maskInto(new Uint8Array(1), target, -1, 1)).toThrow(InvalidStateError);
+    expect(() => maskInto(new Uint8Array(8), target, 3, Uint8Array.of(1, 2, 3, 4))).toThrow(RangeError);
+    expect(() => maskInto(new Uint8Array(100), new Uint8Array(99), 0, 1)).toThrow(RangeError);
+    expect(() => maskInto(new Uint8Array(1), target, -1, 1)).toThrow(RangeError);
     expect(target.every((byte) => byte === 0)).toBe(true);
   });
 });
@@ -177,7 +176,7 @@ describe('createMaskKeySource', () => {
 
   it('rejects a pool size that is not a positive multiple of 4', () => {
     for (const size of [0, 2, 6, -4, 4.5, Number.NaN]) {
-      expect(() => createMaskKeySource(size)).toThrow(InvalidStateError);
+      expect(() => createMaskKeySource(size)).toThrow(RangeError);
     }
   });
 });

@@ -1,5 +1,4 @@
 import { randomFillSync } from 'node:crypto';
-import { InvalidStateError } from '../errors/invalid-state-error.js';
 
 /*
  * RFC 6455 §5.3: "Octet i of the transformed data ("transformed-octet-i") is the XOR of octet i
@@ -73,10 +72,7 @@ export function wordViewOf(chunk: Uint8Array): BigUint64Array {
 export function maskInto(source: Uint8Array, target: Uint8Array, targetOffset: number, maskKey: Uint8Array | number): void {
   const length = source.length;
   if (!Number.isInteger(targetOffset) || targetOffset < 0 || targetOffset + length > target.length) {
-    throw new InvalidStateError(
-      `Cannot write ${length} masked bytes at offset ${targetOffset} of a ${target.length}-byte buffer`,
-      'targetOffset',
-    );
+    throw new RangeError(`Cannot write ${length} masked bytes at offset ${targetOffset} of a ${target.length}-byte buffer`);
   }
   let key = keyWord(maskKey);
   if (length < MASK_INTO_WORD_MIN_LENGTH) {
@@ -119,7 +115,7 @@ export function maskInto(source: Uint8Array, target: Uint8Array, targetOffset: n
  */
 export function createMaskKeySource(poolSize = 8192): () => Uint8Array {
   if (!Number.isInteger(poolSize) || poolSize < 4 || poolSize % 4 !== 0) {
-    throw new InvalidStateError(`poolSize must be a positive multiple of 4, got ${poolSize}`, 'poolSize');
+    throw new RangeError(`poolSize must be a positive multiple of 4, got ${poolSize}`);
   }
   const pool = new Uint8Array(poolSize);
   let offset = poolSize;
@@ -223,12 +219,12 @@ function wordOf(key: number): bigint {
 function keyWord(maskKey: Uint8Array | number): number {
   if (typeof maskKey === 'number') {
     if (maskKey >>> 0 !== maskKey) {
-      throw new InvalidStateError(`A masking key number must be an unsigned 32-bit integer, got ${maskKey}`, 'maskKey');
+      throw new RangeError(`A masking key number must be an unsigned 32-bit integer, got ${maskKey}`);
     }
     return maskKey;
   }
   if (maskKey.length !== 4) {
-    throw new InvalidStateError(`A masking key has 4 bytes, got ${maskKey.length}`, 'maskKey');
+    throw new RangeError(`A masking key has 4 bytes, got ${maskKey.length}`);
   }
   return ((maskKey[0]! << 24) | (maskKey[1]! << 16) | (maskKey[2]! << 8) | maskKey[3]!) >>> 0;
 }

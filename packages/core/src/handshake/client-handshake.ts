@@ -1,7 +1,6 @@
 import { Buffer } from 'node:buffer';
 import { randomBytes as cryptoRandomBytes } from 'node:crypto';
 import { HandshakeError } from '../errors/handshake-error.js';
-import { InvalidStateError } from '../errors/invalid-state-error.js';
 import { computeAcceptKey, isValidKey } from './accept-key.js';
 import { type ExtensionOffer, isToken, parseExtensionOffers, parseTokenList, parseUpgradeList } from './header-tokens.js';
 import { combinedHeaderValue, flattenHeaders, headerValues, type IncomingHeaders } from './incoming-headers.js';
@@ -18,7 +17,7 @@ const KEY_BYTE_LENGTH = 16;
 export function generateKey(randomBytes: (length: number) => Uint8Array = cryptoRandomBytes): string {
   const nonce = randomBytes(KEY_BYTE_LENGTH);
   if (nonce.byteLength !== KEY_BYTE_LENGTH) {
-    throw new InvalidStateError(`randomBytes returned ${nonce.byteLength} bytes instead of 16`, 'randomBytes');
+    throw new RangeError(`randomBytes returned ${nonce.byteLength} bytes instead of 16`);
   }
   return Buffer.from(nonce.buffer, nonce.byteOffset, nonce.byteLength).toString('base64');
 }
@@ -77,7 +76,7 @@ function isVisibleAscii(value: string): boolean {
 
 /**
  * The opening handshake request head (RFC 6455 §4.1), request line through the blank line;
- * write it as it is. Throws `InvalidStateError` (its `state` names the bad argument) for a path
+ * write it as it is. Throws `TypeError` for a path
  * that is not "/" followed by visible ASCII without "#", a host that is empty or holds spaces or
  * controls, an invalid key, subprotocols that are not unique tokens, an extensions value that
  * does not parse, and extra headers that are unsafe (CR, LF: request splitting) or repeat a
@@ -86,27 +85,24 @@ function isVisibleAscii(value: string): boolean {
 export function buildUpgradeRequest(options: UpgradeRequestOptions): string {
   const { host, path, key, protocols = [], extensions, origin } = options;
   if (!isValidRequestPath(path)) {
-    throw new InvalidStateError(
-      `Request path ${JSON.stringify(path)} must start with "/" and hold only visible ASCII, without "#"`,
-      'path',
-    );
+    throw new TypeError(`The "path" argument: request path ${JSON.stringify(path)} must start with "/" and hold only visible ASCII, without "#"`);
   }
   if (!isVisibleAscii(host)) {
-    throw new InvalidStateError(`Host ${JSON.stringify(host)} must be non-empty visible ASCII`, 'host');
+    throw new TypeError(`The "host" argument: ${JSON.stringify(host)} must be non-empty visible ASCII`);
   }
   if (!isValidKey(key)) {
-    throw new InvalidStateError('The key is not a valid Sec-WebSocket-Key', 'key');
+    throw new TypeError('The "key" argument is not a valid Sec-WebSocket-Key');
   }
   // RFC 6455 §4.1: subprotocol values "MUST be non-empty strings with characters in the range
   // U+0021 to U+007E not including separator characters as defined in [RFC2616] and MUST all be
   // unique strings" (i.e. tokens).
   for (const protocol of protocols) {
     if (!isToken(protocol)) {
-      throw new InvalidStateError(`Subprotocol ${JSON.stringify(protocol)} is not a token`, 'protocols');
+      throw new TypeError(`The "protocols" argument: subprotocol ${JSON.stringify(protocol)} is not a token`);
     }
   }
   if (new Set(protocols).size !== protocols.length) {
-    throw new InvalidStateError('Subprotocols must be unique', 'protocols');
+    throw new TypeError('The "protocols" argument: subprotocols must be unique');
   }
   let head =
     `GET ${path} HTTP/1.1\r\n` +

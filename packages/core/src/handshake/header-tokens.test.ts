@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { HandshakeError } from '../errors/handshake-error.js';
-import { InvalidStateError } from '../errors/invalid-state-error.js';
 import {
   type ExtensionOffer,
   formatExtensionOffers,
@@ -246,8 +245,8 @@ describe('formatExtensionOffers', () => {
     ['a value that is not a token', [offer('x', [['a', 'b c']])]],
     ['an empty value', [offer('x', [['a', '']])]],
     ['a value holding CR LF', [offer('x', [['a', '1\r\nX-Injected: 1']])]],
-  ])('throws InvalidStateError for %s', (_description, offers) => {
-    expect(() => formatExtensionOffers(offers)).toThrow(InvalidStateError);
+  ])('throws TypeError for %s', (_description, offers) => {
+    expect(() => formatExtensionOffers(offers)).toThrow(TypeError);
   });
 });
 

@@ -1,5 +1,4 @@
 import { HandshakeError } from '../errors/handshake-error.js';
-import { InvalidStateError } from '../errors/invalid-state-error.js';
 
 /**
  * RFC 7230 header-value parsing for the opening handshake.
@@ -264,7 +263,7 @@ export function parseExtensionOffers(
 /**
  * Formats offers as a Sec-WebSocket-Extensions value, the inverse of `parseExtensionOffers`:
  * `name; param=value; flag, other`. Values are always tokens (RFC 6455 §9.1 requires the
- * unescaped value to be one), so nothing is ever quoted. Throws `InvalidStateError` for a name
+ * unescaped value to be one), so nothing is ever quoted. Throws `TypeError` for a name
  * or value that is not a token: this is our own output, so a bad one is a programmer error.
  */
 export function formatExtensionOffers(
@@ -273,22 +272,19 @@ export function formatExtensionOffers(
   const parts: string[] = [];
   for (const offer of offers) {
     if (!isToken(offer.name)) {
-      throw new InvalidStateError(`Extension name ${JSON.stringify(offer.name)} is not a token`, 'extensions');
+      throw new TypeError(`The "extensions" argument: extension name ${JSON.stringify(offer.name)} is not a token`);
     }
     let part = offer.name;
     for (const [name, value] of offer.params) {
       if (!isToken(name)) {
-        throw new InvalidStateError(`Extension parameter ${JSON.stringify(name)} is not a token`, 'extensions');
+        throw new TypeError(`The "extensions" argument: extension parameter ${JSON.stringify(name)} is not a token`);
       }
       if (value === true) {
         part += `; ${name}`;
         continue;
       }
       if (!isToken(value)) {
-        throw new InvalidStateError(
-          `Value ${JSON.stringify(value)} of extension parameter ${name} is not a token`,
-          'extensions',
-        );
+        throw new TypeError(`The "extensions" argument: value ${JSON.stringify(value)} of extension parameter ${name} is not a token`);
       }
       part += `; ${name}=${value}`;
     }

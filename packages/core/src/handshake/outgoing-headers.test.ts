@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidStateError } from '../errors/invalid-state-error.js';
 import { formatHeaderFields, isValidHeaderValue } from './outgoing-headers.js';
 
 describe('isValidHeaderValue', () => {
@@ -27,11 +26,11 @@ describe('formatHeaderFields', () => {
 
   it('refuses reserved names in any case, bad names and unsafe values', () => {
     const reserved = new Set(['upgrade']);
-    expect(() => formatHeaderFields({ UpGrade: 'x' }, reserved, 'headers')).toThrow(InvalidStateError);
-    expect(() => formatHeaderFields({ 'a:b': 'x' }, reserved, 'headers')).toThrow(InvalidStateError);
-    expect(() => formatHeaderFields({ a: 'x\r\n' }, reserved, 'headers')).toThrow(InvalidStateError);
+    expect(() => formatHeaderFields({ UpGrade: 'x' }, reserved, 'headers')).toThrow(TypeError);
+    expect(() => formatHeaderFields({ 'a:b': 'x' }, reserved, 'headers')).toThrow(TypeError);
+    expect(() => formatHeaderFields({ a: 'x\r\n' }, reserved, 'headers')).toThrow(TypeError);
     expect(() => formatHeaderFields({ a: [1] as unknown as string[] }, reserved, 'options')).toThrow(
-      expect.objectContaining({ state: 'options' }),
+      /"options"/,
     );
   });
 });

@@ -1,4 +1,3 @@
-import { InvalidStateError } from '../errors/invalid-state-error.js';
 import { isToken, parseExtensionOffers } from './header-tokens.js';
 
 /** Extra header fields for a request or response we write; an array writes one line per value. */
@@ -20,13 +19,10 @@ export function isValidHeaderValue(value: string): boolean {
   return true;
 }
 
-/** Throws `InvalidStateError` (its `state` is `argumentName`) unless `value` is a safe field value. */
+/** Throws `TypeError` (naming `argumentName`) unless `value` is a safe field value. */
 export function assertHeaderValue(value: string, description: string, argumentName: string): void {
   if (!isValidHeaderValue(value)) {
-    throw new InvalidStateError(
-      `${description} contains a character not allowed in a header field value (CR, LF, other controls or non-ASCII)`,
-      argumentName,
-    );
+    throw new TypeError(`The "${argumentName}" argument: ${description} contains a character not allowed in a header field value (CR, LF, other controls or non-ASCII)`);
   }
 }
 
@@ -44,16 +40,16 @@ export function formatHeaderFields(
   let lines = '';
   for (const name of Object.keys(headers)) {
     if (!isToken(name)) {
-      throw new InvalidStateError(`Header name ${JSON.stringify(name)} is not a token`, argumentName);
+      throw new TypeError(`The "${argumentName}" argument: header name ${JSON.stringify(name)} is not a token`);
     }
     if (reservedNames.has(name.toLowerCase())) {
-      throw new InvalidStateError(`Header ${name} is written by the handshake itself`, argumentName);
+      throw new TypeError(`The "${argumentName}" argument: header ${name} is written by the handshake itself`);
     }
     const value = headers[name];
     const values: readonly string[] = typeof value === 'string' ? [value] : (value ?? []);
     for (const item of values) {
       if (typeof item !== 'string') {
-        throw new InvalidStateError(`Header ${name} has a value that is not a string`, argumentName);
+        throw new TypeError(`The "${argumentName}" argument: header ${name} has a value that is not a string`);
       }
       assertHeaderValue(item, `Header ${name}`, argumentName);
       lines += `${name}: ${item}\r\n`;
@@ -73,7 +69,7 @@ export function extensionsHeaderLine(extensions: string | undefined): string {
   try {
     parseExtensionOffers(extensions);
   } catch (error) {
-    throw new InvalidStateError(`The extensions value does not parse: ${(error as Error).message}`, 'extensions');
+    throw new TypeError(`The "extensions" argument does not parse: ${(error as Error).message}`);
   }
   return `Sec-WebSocket-Extensions: ${extensions}\r\n`;
 }

@@ -1,6 +1,5 @@
 import { Buffer } from 'node:buffer';
 import { HandshakeError } from '../errors/handshake-error.js';
-import { InvalidStateError } from '../errors/invalid-state-error.js';
 import { computeAcceptKey, isValidKey } from './accept-key.js';
 import { type ExtensionOffer, isToken, parseExtensionOffers, parseTokenList, parseUpgradeList } from './header-tokens.js';
 import { combinedHeaderValue, headerValues, type IncomingHeaders } from './incoming-headers.js';
@@ -241,7 +240,7 @@ export interface AcceptResponseOptions {
 
 /**
  * The complete `101 Switching Protocols` response head (RFC 6455 §4.2.2), ending with the blank
- * line; write it as it is. Throws `InvalidStateError` (its `state` names the bad argument) for
+ * line; write it as it is. Throws `TypeError` for
  * an invalid key, a protocol that is not a token, an extensions value that does not parse, or
  * an extra header whose name is not a token, whose value holds CR, LF or another character
  * outside visible ASCII, SP and HTAB (response splitting), or that repeats a field written here.
@@ -249,7 +248,7 @@ export interface AcceptResponseOptions {
 export function buildAcceptResponse(options: AcceptResponseOptions): string {
   const { key, protocol, extensions } = options;
   if (!isValidKey(key)) {
-    throw new InvalidStateError('The key is not a valid Sec-WebSocket-Key', 'key');
+    throw new TypeError('The "key" argument is not a valid Sec-WebSocket-Key');
   }
   let head =
     'HTTP/1.1 101 Switching Protocols\r\n' +
@@ -259,7 +258,7 @@ export function buildAcceptResponse(options: AcceptResponseOptions): string {
   if (protocol !== undefined && protocol !== '') {
     // RFC 6455 §4.2.2: the subprotocol is "a single value"; a list or a non-token is our bug.
     if (!isToken(protocol)) {
-      throw new InvalidStateError(`Subprotocol ${JSON.stringify(protocol)} is not a token`, 'protocol');
+      throw new TypeError(`The "protocol" argument: subprotocol ${JSON.stringify(protocol)} is not a token`);
     }
     head += `Sec-WebSocket-Protocol: ${protocol}\r\n`;
   }
@@ -305,14 +304,14 @@ export interface RejectResponseOptions {
  * A complete HTTP/1.1 response refusing the upgrade: status line, `Connection: close`,
  * `Content-Type: text/plain; charset=utf-8` (unless the extra headers set one), `Content-Length`
  * and the body. Write it as UTF-8 (Content-Length counts the body's UTF-8 bytes; the head is
- * ASCII), then close the connection. Throws `InvalidStateError` for a status outside 300-599
+ * ASCII), then close the connection. Throws `RangeError` for a status outside 300-599
  * (a 1xx or 2xx here would tell the client the upgrade happened or the request succeeded) and
  * for unsafe extra headers, as `buildAcceptResponse` does.
  */
 export function buildRejectResponse(options: RejectResponseOptions): string {
   const { status } = options;
   if (!Number.isInteger(status) || status < 300 || status > 599) {
-    throw new InvalidStateError(`Status ${status} cannot reject a handshake; use 300-599`, 'status');
+    throw new RangeError(`Status ${status} cannot reject a handshake; use 300-599`);
   }
   const reason = REASON_PHRASES[status] ?? 'Error';
   const body = options.body ?? reason;

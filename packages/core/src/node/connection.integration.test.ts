@@ -3,16 +3,9 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import {
-  buildAcceptResponse,
-  ConnectionClosedError,
-  ConnectionState,
-  encodeFrame,
-  ServerProtocol,
-  validateUpgradeRequest,
-  type ProtocolOptions,
-} from '@ws/core';
-import { Connection, type ConnectionOptions } from '@ws/core/node';
+import { buildAcceptResponse, ConnectionClosedError, ConnectionState, ServerProtocol, validateUpgradeRequest, type ProtocolOptions } from '@ws/core';
+import { encodeFrame } from '@ws/core/wire';
+import { CLIENT_DEFAULTS, Connection, type ConnectionOptions, resolveConnectionOptions } from '@ws/core/node';
 
 interface Harness {
   url: string;
@@ -37,9 +30,12 @@ async function harness(options: ConnectionOptions = {}, protocolOptions: Protoco
   server.on('upgrade', (request: IncomingMessage, socket: Socket, head: Buffer) => {
     const { key } = validateUpgradeRequest(request);
     socket.write(buildAcceptResponse({ key }));
-    const connection = new Connection(socket, new ServerProtocol(protocolOptions), options);
+    const connection = new Connection(socket, new ServerProtocol(protocolOptions), {
+      settings: resolveConnectionOptions(options, CLIENT_DEFAULTS),
+      head,
+    });
     resolveAccepted(connection);
-    queueMicrotask(() => connection.start(head));
+    queueMicrotask(() => connection.start());
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
@@ -291,9 +287,12 @@ describe('Connection over a real socket, with the ws client as peer', () => {
     server.on('upgrade', (request: IncomingMessage, socket: Socket, head: Buffer) => {
       const { key } = validateUpgradeRequest(request);
       socket.write(buildAcceptResponse({ key }));
-      const connection = new Connection(socket, new ServerProtocol());
+      const connection = new Connection(socket, new ServerProtocol(), {
+        settings: resolveConnectionOptions({}, CLIENT_DEFAULTS),
+        head,
+      });
       connection.on('message', (data) => messages.push(data.toString()));
-      connection.start(head);
+      connection.start();
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;

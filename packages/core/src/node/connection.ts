@@ -5,140 +5,85 @@ import {
   CloseCode,
   ConnectionClosedError,
   ConnectionState,
-  InvalidStateError,
-  type MessagePieceReceived,
-  type OutgoingData,
+  encodeClosePayload,
   type Protocol,
   type ProtocolEvent,
-  SEND_EOF,
 } from '@ws/core';
-import { BackpressurePolicy, SendStatus } from './send-status.js';
+import { ConnectionError } from './connection-error.js';
+import type { ResolvedConnectionOptions } from './connection-options.js';
+import type { CloseInfo, ConnectionEvents, ConnectionSetup, PingOptions } from './connection-types.js';
+import { type Heartbeat, kHeartbeatExempt, kHeartbeatPing, kHeartbeatTimedOut } from './heartbeat.js';
+import { MessageInbox } from './message-inbox.js';
+import { PingTracker } from './ping-tracker.js';
+import { ReadPause } from './read-gate.js';
+import type { Message, MessageIterator, ReceivedMessage } from './received-message.js';
+import { type SendData, toBuffer } from './send-data.js';
+import { kEmitDrain, SendPath, type SendOptions } from './send-path.js';
+import { SendStatus } from './send-status.js';
+import { kDeliver, kTransportClosed, kTransportDrained, TransportPump } from './transport-pump.js';
 
-export interface ConnectionOptions {
-  /** How long to wait for the peer to finish the closing handshake before destroying the transport. Default 5000 ms. */
-  readonly closeTimeout?: number;
-  /**
-   * Outgoing messages longer than this many bytes are sent as several frames of at most this
-   * size. Default `Infinity` (no fragmentation); `@ws/server` sets its own default.
-   */
-  readonly fragmentSize?: number;
-  /** `bufferedAmount` past which `onBackpressure` applies. Default 16 MiB. */
-  readonly maxBufferedAmount?: number;
-  /** What `send` does past `maxBufferedAmount`. Default `wait`. */
-  readonly onBackpressure?: BackpressurePolicy;
-  /** The subprotocol and extensions the handshake agreed on, for the application to read. */
-  readonly protocol?: string;
-  readonly extensions?: string;
-}
-
-export interface SendOptions {
-  /** Send as a binary message. Default: true for bytes, false for strings. */
-  readonly binary?: boolean;
-  /** False leaves the message open: further `send` calls add fragments until one with `fin: true`. */
-  readonly fin?: boolean;
-  /** False sends this message untransformed by a negotiated compression extension. */
-  readonly compress?: boolean;
-}
-
-export type SendData = string | Buffer | Uint8Array | ArrayBuffer | ArrayBufferView;
-
-/** The events of a {@link Connection}, for typed `on`/`once`. */
-export interface ConnectionEvents {
-  /** A whole message (receive mode `message`). */
-  message: [data: Buffer, isBinary: boolean];
-  /** A piece of a message as it arrives (receive mode `stream`). */
-  piece: [piece: MessagePieceReceived];
-  ping: [data: Buffer];
-  pong: [data: Buffer];
-  /** The transport is gone. `code` is the peer's close code, 1005 when it gave none, 1006 when no close frame came. */
-  close: [code: number, reason: string, wasClean: boolean];
-  /**
-   * The peer broke the protocol (a `ProtocolError`, with its `closeCode` already sent). Only
-   * emitted when a listener is attached: a hostile peer never crashes the process.
-   */
-  error: [error: Error];
-  /** The transport has written everything that backed it up. */
-  drain: [];
-}
-
-const DEFAULT_CLOSE_TIMEOUT = 5_000;
-const DEFAULT_MAX_BUFFERED_AMOUNT = 16 * 1024 * 1024;
+/** Close codes after which iterating over messages ends normally instead of throwing. */
+const NORMAL_CLOSE_CODES: ReadonlySet<number> = new Set([CloseCode.Normal, CloseCode.GoingAway, CloseCode.NoStatusReceived]);
+const EMPTY = Buffer.alloc(0);
 
 /**
- * Binds a sans-I/O {@link Protocol} to a Node Duplex (a net or TLS socket, or any Duplex).
- *
- * After every input it runs one pump: flush the protocol's output (automatic pongs and close
- * echoes reach the wire first), arm the close timer if a close is expected, then deliver the
- * events. Everything the application sends while events are being delivered leaves in one
- * write at the end of the pump: a burst of incoming messages gets its replies in one syscall,
- * while a message sent on its own is written at once.
+ * One WebSocket connection over any Node Duplex (a TCP or TLS socket, an HTTP/2 stream): the
+ * one engine both roles run on, with one API. A sans-I/O {@link Protocol} owns the state; a
+ * {@link TransportPump} binds it to the transport; a {@link SendPath} is the one way out.
+ * Reading stops while output backs up, while a `messages()` consumer is behind, while the
+ * application paused it, for the rest of a turn once a turn's input budget is spent, and once
+ * the connection failed.
  */
 export class Connection extends EventEmitter<ConnectionEvents> {
-  readonly #socket: Duplex;
-  readonly #protocol: Protocol;
-  readonly #closeTimeout: number;
-  /**
-   * The limits, `undefined` for none (Infinity): a field holding a double such as Infinity
-   * costs each connection a boxed number, a field holding `undefined` costs nothing.
-   */
-  readonly #fragmentSize: number | undefined;
-  readonly #maxBufferedAmount: number | undefined;
-  readonly #onBackpressure: BackpressurePolicy;
+  readonly #pump: TransportPump;
+  readonly #send: SendPath;
+  readonly #settings: ResolvedConnectionOptions;
   readonly #subprotocol: string;
   readonly #extensions: string;
-
-  #readyState: ConnectionState = ConnectionState.Open;
+  readonly #heartbeat: Heartbeat | undefined;
+  readonly #onClosed: ((connection: never) => void) | undefined;
+  #head: Buffer | undefined;
+  #inbox: MessageInbox | undefined;
+  #pings: PingTracker | undefined;
   #started = false;
-  #delivering = false;
-  #sendingFragmented = false;
-  #closeTimer: ReturnType<typeof setTimeout> | undefined;
+  #closeCalled = false;
+  #failed = false;
   #terminateReason: string | undefined;
-  #closeEvent: ConnectionClosedError | undefined;
-  #drainWaiters: { resolve: () => void; reject: (error: Error) => void }[] | undefined;
+  #closeError: ConnectionClosedError | undefined;
+  #closedWaiters: ((info: CloseInfo) => void)[] | undefined;
+  #latency: number | undefined;
 
-  constructor(socket: Duplex, protocol: Protocol, options: ConnectionOptions = {}) {
+  constructor(transport: Duplex, protocol: Protocol, setup: ConnectionSetup) {
     super();
-    this.#socket = socket;
-    this.#protocol = protocol;
-    this.#closeTimeout = options.closeTimeout ?? DEFAULT_CLOSE_TIMEOUT;
-    const fragmentSize = options.fragmentSize ?? Infinity;
-    const maxBufferedAmount = options.maxBufferedAmount ?? DEFAULT_MAX_BUFFERED_AMOUNT;
-    this.#fragmentSize = fragmentSize === Infinity ? undefined : fragmentSize;
-    this.#maxBufferedAmount = maxBufferedAmount === Infinity ? undefined : maxBufferedAmount;
-    this.#onBackpressure = options.onBackpressure ?? BackpressurePolicy.Wait;
-    this.#subprotocol = options.protocol ?? '';
-    this.#extensions = options.extensions ?? '';
-    if (!(fragmentSize > 0)) throw new InvalidStateError('fragmentSize must be positive', 'fragmentSize');
+    this.#settings = setup.settings;
+    this.#pump = new TransportPump(transport, protocol, this, setup.settings.closeTimeout);
+    this.#send = new SendPath(this.#pump, setup.settings, this);
+    this.#subprotocol = setup.protocol ?? '';
+    this.#extensions = setup.extensions ?? '';
+    this.#head = setup.head;
+    this.#heartbeat = setup.heartbeat;
+    this.#onClosed = setup.onClosed;
   }
 
   /**
-   * Starts reading. `head` holds bytes that arrived with the handshake (Node's `'upgrade'`
-   * event hands them over); they are fed to the protocol before the first socket `'data'`.
-   * Call it once the application's listeners are attached.
+   * Starts reading. Call it once the application's listeners are attached (the roles do: the
+   * server after its `'connection'` listeners ran, the client on the turn after `connect()`).
    */
-  start(head?: Buffer): void {
+  start(): void {
     if (this.#started) return;
     this.#started = true;
-    const socket = this.#socket;
-    if ('setNoDelay' in socket && typeof socket.setNoDelay === 'function') socket.setNoDelay(true);
-    if ('setTimeout' in socket && typeof socket.setTimeout === 'function') socket.setTimeout(0);
-    // The listeners are shared by every connection (they find theirs through the socket), so
-    // an idle connection costs no closures.
-    (socket as unknown as SocketWithConnection)[kConnection] = this;
-    socket.on('data', Connection.#onSocketData);
-    socket.on('end', Connection.#onSocketEnd);
-    socket.on('close', Connection.#onSocketClose);
-    socket.on('error', ignoreTransportError);
-    socket.on('drain', Connection.#onSocketDrain);
-    if (socket.destroyed) {
-      queueMicrotask(() => this.#closed());
-      return;
-    }
-    if (head !== undefined && head.length > 0) this.#receive(head);
+    const head = this.#head;
+    this.#head = undefined;
+    if (!this.#pump.transport.destroyed) this.#heartbeat?.add(this);
+    this.#pump.start(head);
   }
 
   get readyState(): ConnectionState {
-    return this.#readyState;
+    if (this.#closeError !== undefined) return ConnectionState.Closed;
+    const protocol = this.#pump.protocol;
+    if (protocol.state !== ConnectionState.Open || protocol.closeReceived !== undefined) return ConnectionState.Closing;
+    if (this.#terminateReason !== undefined || this.#send.closeRequested) return ConnectionState.Closing;
+    return ConnectionState.Open;
   }
 
   /** The subprotocol the handshake selected ('' when none). */
@@ -151,350 +96,303 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     return this.#extensions;
   }
 
-  /** Bytes handed to the transport and not yet written by it. */
+  /** Bytes not yet written: the transport's own buffer plus messages queued here. */
   get bufferedAmount(): number {
-    return this.#socket.writableLength;
+    return this.#send.bufferedAmount;
   }
 
+  /** The transport. */
   get socket(): Duplex {
-    return this.#socket;
+    return this.#pump.transport;
+  }
+
+  /** Round-trip time of the last answered ping (heartbeat or `ping()`), in ms; undefined before the first. */
+  get latency(): number | undefined {
+    return this.#latency;
+  }
+
+  /** Whether the transport is not being read (for any reason: see the class comment). */
+  get isPaused(): boolean {
+    return this.#pump.gate.isPaused;
+  }
+
+  /** Resolves with how the connection ended, once it has. Never rejects. */
+  get closed(): Promise<CloseInfo> {
+    const error = this.#closeError;
+    if (error !== undefined) return Promise.resolve(closeInfoOf(error));
+    return new Promise((resolve) => (this.#closedWaiters ??= []).push(resolve));
   }
 
   /**
-   * Sends a message (or, with `fin: false`, the first or next fragment of one). Returns what
-   * became of it; never throws for a closed connection (it reports `closed`).
+   * Sends a message (or, with `fin: false`, the first or next fragment of one). Returns `sent`
+   * when the transport took it and is not backed up, `queued` when it waits (listen for
+   * `'drain'`), `dropped` under the `drop` policy past `maxBufferedAmount`, `closed` when the
+   * connection is closing or closed (or was just closed by the `close` policy). Never throws
+   * for a closed connection.
    */
   send(data: SendData, options?: SendOptions): SendStatus {
-    if (!this.#canSend()) return SendStatus.Closed;
-    const limited = this.#applyBackpressurePolicy();
-    if (limited !== undefined) return limited;
-    const isBinary = options?.binary ?? typeof data !== 'string';
-    const payload = typeof data === 'string' ? (isBinary ? Buffer.from(data, 'utf8') : data) : toBuffer(data);
-    const fin = options?.fin ?? true;
-    const compress = options?.compress;
-    const fragmented = this.#fragmentSize !== undefined && !fitsInOneFrame(payload, this.#fragmentSize);
-    if (fragmented && typeof payload === 'string') {
-      this.#sendFragmented(Buffer.from(payload, 'utf8'), isBinary, fin, compress);
-    } else if (fragmented) {
-      this.#sendFragmented(payload as Buffer, isBinary, fin, compress);
-    } else {
-      this.#sendFrame(payload, isBinary, fin, compress);
-    }
-    this.#flushUnlessDelivering();
-    return this.#socket.writableNeedDrain ? SendStatus.Queued : SendStatus.Sent;
+    return this.#canSend() ? this.#send.send(data, options) : SendStatus.Closed;
   }
 
   /**
-   * Sends a message and resolves once the transport is not backed up; rejects with
-   * `ConnectionClosedError` if the connection closes first or was closed already. Past
-   * `maxBufferedAmount` it waits for the transport to drain instead of dropping the message:
-   * awaiting it is the backpressure.
+   * Sends a message and resolves once the transport has taken all of it and is not backed up.
+   * It never drops: the caller is waiting, which is the backpressure. Rejects with
+   * `ConnectionClosedError` if the connection closes first or is closing already.
    */
-  async sendAsync(data: SendData, options?: SendOptions): Promise<void> {
-    while (this.#canSend() && this.#overBufferLimit() && this.#onBackpressure !== BackpressurePolicy.Close) {
-      await this.#drained();
-    }
-    const status = this.send(data, options);
-    if (status === SendStatus.Closed) throw this.#closedError();
-    if (status === SendStatus.Queued) await this.#drained();
+  sendAsync(data: SendData, options?: SendOptions): Promise<void> {
+    return this.#canSend() ? this.#send.sendAsync(data, options) : Promise.reject(this.#closedError());
   }
 
   /**
    * Sends a message of unknown length from an async iterable (a Readable, a generator): each
-   * chunk leaves as a fragment as soon as it arrives, and an empty final fragment ends the
-   * message. Control frames and other work interleave between fragments. If the source fails,
-   * the connection is closed with 1011 (the message cannot be finished) and the error rethrown.
+   * chunk leaves as one or more fragments as soon as it comes and the previous ones drained, and
+   * an empty final fragment ends the message. Other messages sent meanwhile wait until it ends.
+   * If the source throws, the message cannot be finished: the connection is closed with 1011
+   * and the error rethrown.
    */
   async sendStream(source: AsyncIterable<SendData>, options?: Omit<SendOptions, 'fin'>): Promise<void> {
-    try {
-      for await (const chunk of source) await this.sendAsync(chunk, { ...options, fin: false });
-    } catch (error) {
-      if (!(error instanceof ConnectionClosedError)) this.close(CloseCode.InternalError, 'Message source failed');
-      throw error;
+    if (!this.#canSend()) throw this.#closedError();
+    await this.#send.sendStream(source, options, () => (this.#canSend() ? undefined : this.#closedError()));
+  }
+
+  /**
+   * Writes complete frames encoded once for many connections (a broadcast or publish): the same
+   * buffers for every recipient, no copy. The backpressure policy applies as to `send`.
+   */
+  sendFrames(frames: readonly Buffer[]): SendStatus {
+    return this.#canSend() ? this.#send.sendFrames(frames) : SendStatus.Closed;
+  }
+
+  /**
+   * Pings the peer and resolves with the round-trip time in ms once its pong arrives (which also
+   * updates `latency`). Rejects with `ConnectionClosedError` if the connection closes first and
+   * with `PingTimeoutError` after `options.timeout`.
+   */
+  ping(options: PingOptions = {}): Promise<number> {
+    if (!this.#canSend()) return Promise.reject(this.#closedError());
+    const data = options.data;
+    const pings = (this.#pings ??= new PingTracker());
+    const payload = pings.nextPayload(data === undefined ? undefined : typeof data === 'string' ? Buffer.from(data) : toBuffer(data));
+    this.#pump.protocol.sendPing(payload);
+    this.#pump.flushUnlessDelivering();
+    return pings.track(payload, options.timeout);
+  }
+
+  /** Sends an unsolicited pong (a one-way heartbeat, RFC 6455 §5.5.3). */
+  pong(data: Buffer | Uint8Array | string = EMPTY): SendStatus {
+    if (!this.#canSend()) return SendStatus.Closed;
+    this.#pump.protocol.sendPong(data);
+    this.#pump.flushUnlessDelivering();
+    return SendStatus.Sent;
+  }
+
+  /**
+   * Starts the closing handshake (after any queued messages, as a browser does) and resolves once
+   * it is over and the transport closed (at most `closeTimeout` later). Throws `RangeError` for
+   * a code that may not be sent (RFC 6455 §7.4) or a reason over 123 bytes. Closing a closing or
+   * closed connection returns the same `closed` promise.
+   */
+  close(code?: number, reason?: string): Promise<CloseInfo> {
+    encodeClosePayload(code, reason);
+    if (this.#canSend()) {
+      this.#closeCalled = true;
+      if (!this.#send.closeAfterQueued(code, reason)) this.#closeNow(code, reason);
     }
-    await this.sendAsync(Buffer.alloc(0), { ...options, fin: true });
+    return this.closed;
   }
 
-  #drained(): Promise<void> {
-    return new Promise((resolve, reject) => (this.#drainWaiters ??= []).push({ resolve, reject }));
-  }
-
-  /** Sends a ping (at most 125 bytes of application data). */
-  ping(data: Buffer | Uint8Array | string = Buffer.alloc(0)): SendStatus {
-    if (!this.#canSend()) return SendStatus.Closed;
-    this.#protocol.sendPing(data);
-    this.#flushUnlessDelivering();
-    return SendStatus.Sent;
-  }
-
-  /** Sends an unsolicited pong (a unidirectional heartbeat, RFC 6455 §5.5.3). */
-  pong(data: Buffer | Uint8Array | string = Buffer.alloc(0)): SendStatus {
-    if (!this.#canSend()) return SendStatus.Closed;
-    this.#protocol.sendPong(data);
-    this.#flushUnlessDelivering();
-    return SendStatus.Sent;
-  }
-
-  /**
-   * Starts the closing handshake. Throws InvalidStateError for a code that may not be sent or
-   * a reason longer than 123 bytes; does nothing once closing has started.
-   */
-  close(code?: number, reason?: string): void {
-    if (!this.#canSend()) return;
-    this.#protocol.sendClose(code, reason);
-    this.#readyState = ConnectionState.Closing;
-    this.#flushUnlessDelivering();
-  }
-
-  /**
-   * Destroys the transport at once, without a closing handshake. The `close` event reports
-   * 1006 and `reason` (e.g. why a heartbeat gave up on the peer).
-   */
+  /** Destroys the transport at once, dropping queued messages; `close` reports 1006 and `reason`. */
   terminate(reason = ''): void {
-    if (this.#readyState === ConnectionState.Closed) return;
+    if (this.#closeError !== undefined) return;
     this.#terminateReason ??= reason;
-    this.#readyState = ConnectionState.Closing;
-    this.#socket.destroy();
+    this.#send.dropQueued();
+    this.#pump.transport.destroy();
   }
 
-  /** Stops reading from the transport (TCP backpressure reaches the peer). */
+  /**
+   * Ends the connection for a reason found outside the byte stream (a heartbeat timeout, a
+   * shutdown, a send buffer limit): reports `error` to `'error'` listeners, stops reading, then
+   * destroys the transport (`close` reports 1006 and `error.reason`) or, for a close code that
+   * can be sent, sends a close frame with it and destroys the transport soon after.
+   */
+  fail(error: ConnectionError): void {
+    if (this.#closeError !== undefined) return;
+    this.#failed = true;
+    if (this.listenerCount('error') > 0) this.emit('error', error);
+    this.#terminateReason ??= error.reason;
+    if (error.closeCode === CloseCode.Abnormal) {
+      this.terminate(error.reason);
+      return;
+    }
+    // The queued data is what the peer is too slow for (or what can no longer be completed):
+    // drop it and close now. RFC 6455 §5.4: "Control frames (see Section 5.5) MAY be injected
+    // in the middle of a fragmented message", so the close frame may follow a partly sent one.
+    this.#send.dropQueued();
+    this.#pump.fail();
+    const protocol = this.#pump.protocol;
+    if (!protocol.closeSent && protocol.state !== ConnectionState.Closed) this.#closeNow(error.closeCode, error.reason);
+    this.#pump.armCloseTimer();
+  }
+
+  /** Stops reading from the transport (TCP flow control then slows the peer down). */
   pause(): void {
-    this.#socket.pause();
+    this.#pump.gate.set(ReadPause.Application, true);
   }
 
   resume(): void {
-    this.#socket.resume();
-  }
-
-  get isPaused(): boolean {
-    return this.#socket.isPaused();
-  }
-
-  /** Writes bytes that already form complete frames (a broadcast frames its message once for every recipient). */
-  sendFrames(frames: Buffer): SendStatus {
-    if (!this.#canSend()) return SendStatus.Closed;
-    if (this.#sendingFragmented) {
-      throw new InvalidStateError('A fragmented message is being sent', 'open');
-    }
-    const limited = this.#applyBackpressurePolicy();
-    if (limited !== undefined) return limited;
-    this.#protocol.sendRaw(frames);
-    this.#flushUnlessDelivering();
-    return this.#socket.writableNeedDrain ? SendStatus.Queued : SendStatus.Sent;
-  }
-
-  // ---- Sending -----------------------------------------------------------------------------
-
-  /**
-   * Data may be sent until our close frame is sent: also after the peer's close frame arrived,
-   * while its echo is held back so the application can answer the messages that preceded it.
-   */
-  #canSend(): boolean {
-    return !this.#protocol.closeSent && this.#readyState !== ConnectionState.Closed && !this.#socket.destroyed;
-  }
-
-  /** Past `maxBufferedAmount`: what `drop` or `close` makes of a send; undefined to go on (`wait`, or under the limit). */
-  #applyBackpressurePolicy(): SendStatus | undefined {
-    if (!this.#overBufferLimit()) return undefined;
-    if (this.#onBackpressure === BackpressurePolicy.Drop) return SendStatus.Dropped;
-    if (this.#onBackpressure === BackpressurePolicy.Close) {
-      this.close(CloseCode.PolicyViolation, 'Send buffer limit exceeded');
-      return SendStatus.Closed;
-    }
-    return undefined;
-  }
-
-  #overBufferLimit(): boolean {
-    return this.#maxBufferedAmount !== undefined && this.#socket.writableLength > this.#maxBufferedAmount;
-  }
-
-  #sendFrame(payload: Buffer | string, isBinary: boolean, fin: boolean, compress: boolean | undefined): void {
-    // The common case (a whole message, default compression) passes no options object: one
-    // allocation less per message.
-    const options = fin && compress === undefined ? undefined : { fin, compress };
-    if (this.#sendingFragmented) this.#protocol.sendContinuation(payload, options);
-    else if (isBinary) this.#protocol.sendBinary(payload as Buffer, options);
-    else this.#protocol.sendText(payload, options);
-    this.#sendingFragmented = !fin;
-  }
-
-  #sendFragmented(payload: Buffer, isBinary: boolean, fin: boolean, compress: boolean | undefined): void {
-    const size = this.#fragmentSize!;
-    for (let offset = 0; offset < payload.length; offset += size) {
-      const end = Math.min(offset + size, payload.length);
-      this.#sendFrame(payload.subarray(offset, end), isBinary, fin && end === payload.length, compress);
-    }
-  }
-
-  // ---- The pump ----------------------------------------------------------------------------
-
-  static #onSocketData(this: Duplex, chunk: Buffer): void {
-    connectionOf(this).#receive(chunk);
-  }
-
-  static #onSocketEnd(this: Duplex): void {
-    const connection = connectionOf(this);
-    connection.#protocol.receiveEof();
-    connection.#pump();
-  }
-
-  static #onSocketDrain(this: Duplex): void {
-    const connection = connectionOf(this);
-    connection.#protocol.outputDrained();
-    const waiters = connection.#drainWaiters;
-    connection.#drainWaiters = undefined;
-    if (waiters !== undefined) for (const waiter of waiters) waiter.resolve();
-    connection.emit('drain');
-  }
-
-  static #onSocketClose(this: Duplex): void {
-    connectionOf(this).#closed();
-  }
-
-  #receive(chunk: Buffer): void {
-    this.#protocol.receiveData(chunk);
-    this.#pump();
-  }
-
-  #closed(): void {
-    if (this.#readyState === ConnectionState.Closed) return;
-    this.#protocol.receiveEof();
-    this.#protocol.dataToSend();
-    this.#readyState = ConnectionState.Closed;
-    if (this.#closeTimer !== undefined) clearTimeout(this.#closeTimer);
-    const socket = this.#socket;
-    socket.off('data', Connection.#onSocketData);
-    socket.off('end', Connection.#onSocketEnd);
-    socket.off('drain', Connection.#onSocketDrain);
-    socket.off('close', Connection.#onSocketClose);
-    // The 'error' listener stays: a late transport error must not find the socket without one.
-    const error = this.#closedError();
-    const waiters = this.#drainWaiters;
-    this.#drainWaiters = undefined;
-    if (waiters !== undefined) for (const waiter of waiters) waiter.reject(error);
-    // Whatever events the last pump produced (a final message before EOF) go first.
-    this.#deliver(this.#protocol.eventsReceived());
-    this.emit('close', error.closeCode, error.reason, error.wasClean);
-  }
-
-  #pump(): void {
-    const protocol = this.#protocol;
-    if (protocol.hasDataToSend) this.#flush(protocol.dataToSend());
-    if (protocol.closeExpected()) {
-      this.#readyState = ConnectionState.Closing;
-      this.#armCloseTimer();
-    }
-    const events = protocol.eventsReceived();
-    if (events.length === 0) return;
-    this.#delivering = true;
-    try {
-      this.#deliver(events);
-    } finally {
-      this.#delivering = false;
-      this.#flushUnlessDelivering();
-    }
-    if (protocol.closeEchoPending) setImmediate(Connection.#sendCloseEcho, this);
+    this.#pump.gate.set(ReadPause.Application, false);
   }
 
   /**
-   * Replies to the peer's close frame one turn of the event loop after the events that came
-   * with it were delivered: listeners and promise-based consumers (async iterators) alike have
-   * answered the messages that preceded the close by then.
+   * The messages from now on, text as strings and binary as Buffers. Iteration ends when the
+   * connection closes normally (1000, 1001, 1005, or a close this side started) and throws
+   * `ConnectionClosedError` otherwise. When more than `receiveHighWaterMark` bytes wait unread,
+   * reading stops until the loop catches up. One iteration at a time; leaving the loop early
+   * does not close the connection.
    */
-  static #sendCloseEcho(connection: Connection): void {
-    connection.#protocol.sendCloseEcho();
-    connection.#flushUnlessDelivering();
+  messages(): MessageIterator<Message> {
+    return this.#messageInbox().messages();
   }
 
-  #deliver(events: readonly ProtocolEvent[]): void {
+  [Symbol.asyncIterator](): AsyncIterator<Message> {
+    return this.messages();
+  }
+
+  /**
+   * Like `messages()`, but each message is an async iterable of its chunks: in receive mode
+   * `stream` they come as they arrive, so a message of any size is read in bounded memory.
+   */
+  messageStreams(): MessageIterator<ReceivedMessage> {
+    return this.#messageInbox().messageStreams();
+  }
+
+  // ---- What the pump, the send path and the heartbeat call (under symbols, or as the host) ----
+
+  [kEmitDrain](): void {
+    this.emit('drain');
+  }
+
+  [kTransportDrained](): void {
+    this.#send.transportDrained();
+  }
+
+  [kDeliver](events: readonly ProtocolEvent[]): void {
+    const inbox = this.#inbox;
     for (const event of events) {
       switch (event.type) {
         case 'message':
+          if (inbox?.isActive === true) inbox.push({ data: event.data, isBinary: event.isBinary, messageStart: true, messageEnd: true });
           this.emit('message', event.data, event.isBinary);
           break;
         case 'piece':
+          if (inbox?.isActive === true) inbox.push(event);
           this.emit('piece', event);
           break;
         case 'ping':
           this.emit('ping', event.data);
           break;
-        case 'pong':
+        case 'pong': {
+          const latency = this.#pings?.pongReceived(event.data) ?? this.#heartbeat?.pongReceived(this);
+          if (latency !== undefined) this.#latency = latency;
           this.emit('pong', event.data);
           break;
+        }
         case 'close':
-          this.#readyState = ConnectionState.Closing;
           break;
         case 'error':
+          this.#failed = true;
+          this.#pump.fail();
           if (this.listenerCount('error') > 0) this.emit('error', event.error);
           break;
       }
     }
+    if (this.#closeError === undefined) this.#send.updateOutputPause();
   }
 
-  #flushUnlessDelivering(): void {
-    if (this.#delivering || !this.#protocol.hasDataToSend) return;
-    this.#flush(this.#protocol.dataToSend());
-    if (this.#protocol.closeExpected()) this.#armCloseTimer();
+  [kTransportClosed](): void {
+    if (this.#closeError !== undefined) return;
+    const protocol = this.#pump.protocol;
+    protocol.receiveEof();
+    protocol.dataToSend();
+    this.#pump.detach();
+    const error = this.#closedError();
+    this.#closeError = error;
+    this.#heartbeat?.delete(this);
+    this.#send.closed(error);
+    this.#pings?.rejectAll(error);
+    // Whatever events the last pump produced (a final message before EOF) go first.
+    this[kDeliver](protocol.eventsReceived());
+    this.#inbox?.end(error, this.#endsInFailure(error));
+    (this.#onClosed as ((connection: Connection) => void) | undefined)?.(this);
+    const waiters = this.#closedWaiters;
+    this.#closedWaiters = undefined;
+    if (waiters !== undefined) for (const resolve of waiters) resolve(closeInfoOf(error));
+    this.emit('close', error.closeCode, error.reason, error.wasClean);
   }
 
-  #flush(output: OutgoingData[]): void {
-    const socket = this.#socket;
-    if (socket.destroyed) return;
-    let blocked = false;
-    if (output.length === 1 && output[0] !== SEND_EOF) {
-      blocked = !socket.write(output[0]);
-    } else {
-      socket.cork();
-      for (const data of output) {
-        if (data === SEND_EOF) socket.end();
-        else if (!socket.writableEnded) blocked = !socket.write(data) || blocked;
-      }
-      socket.uncork();
-    }
-    if (!blocked) this.#protocol.outputDrained();
+  [kHeartbeatPing](): void {
+    if (!this.#canSend()) return;
+    this.#pump.protocol.sendPing(EMPTY);
+    this.#pump.flushUnlessDelivering();
   }
 
-  #armCloseTimer(): void {
-    if (this.#closeTimer !== undefined || this.#readyState === ConnectionState.Closed) return;
-    // RFC 6455 §7.1.1: an endpoint waits for the peer to close the TCP connection, but not forever.
-    this.#closeTimer = setTimeout(() => this.#socket.destroy(), this.#closeTimeout);
-    this.#closeTimer.unref?.();
+  [kHeartbeatExempt](): boolean {
+    const gate = this.#pump.gate;
+    return gate.isWaitingOnApplication || gate.outputProgressed();
+  }
+
+  [kHeartbeatTimedOut](): void {
+    this.fail(new ConnectionError('WS_ERR_HEARTBEAT_TIMEOUT', 'The peer did not answer a heartbeat ping in time'));
+  }
+
+  // ---- Internals ---------------------------------------------------------------------------
+
+  /**
+   * Data may be sent until our close frame is sent or queued: also after the peer's close frame
+   * arrived, while its echo is held back so the application can answer what preceded it.
+   */
+  #canSend(): boolean {
+    const protocol = this.#pump.protocol;
+    return (
+      !protocol.closeSent &&
+      protocol.state === ConnectionState.Open &&
+      this.#closeError === undefined &&
+      this.#terminateReason === undefined &&
+      !this.#send.closeRequested
+    );
+  }
+
+  #closeNow(code: number | undefined, reason: string | undefined): void {
+    this.#pump.protocol.sendClose(code, reason);
+    this.#pump.flushUnlessDelivering();
+  }
+
+  #messageInbox(): MessageInbox {
+    const inbox = (this.#inbox ??= new MessageInbox({
+      highWaterMark: this.#settings.receiveHighWaterMark,
+      setFull: (full) => this.#pump.gate.set(ReadPause.Inbox, full),
+    }));
+    const closeError = this.#closeError;
+    if (closeError !== undefined) inbox.end(closeError, this.#endsInFailure(closeError));
+    return inbox;
+  }
+
+  /** Whether iterating over messages throws when it reaches the close: it did not end normally. */
+  #endsInFailure(error: ConnectionClosedError): boolean {
+    if (this.#closeCalled && !this.#failed) return false;
+    return this.#failed || this.#pump.protocol.protocolError !== undefined || !NORMAL_CLOSE_CODES.has(error.closeCode);
   }
 
   #closedError(): ConnectionClosedError {
-    if (this.#closeEvent !== undefined) return this.#closeEvent;
-    const protocol = this.#protocol;
-    const received = protocol.closeReceived;
-    const error =
-      this.#terminateReason !== undefined && received === undefined
-        ? new ConnectionClosedError(CloseCode.Abnormal, this.#terminateReason, false)
-        : new ConnectionClosedError(protocol.closeCode, protocol.closeReason, protocol.wasClean);
-    if (this.#readyState === ConnectionState.Closed) this.#closeEvent = error;
-    return error;
+    if (this.#closeError !== undefined) return this.#closeError;
+    const protocol = this.#pump.protocol;
+    if (protocol.closeReceived === undefined && this.#terminateReason !== undefined) {
+      return new ConnectionClosedError(CloseCode.Abnormal, this.#terminateReason, false);
+    }
+    return new ConnectionClosedError(protocol.closeCode, protocol.closeReason, protocol.wasClean);
   }
 }
 
-const kConnection = Symbol('ws.connection');
-
-interface SocketWithConnection {
-  [kConnection]: Connection;
-}
-
-function connectionOf(socket: Duplex): Connection {
-  return (socket as unknown as SocketWithConnection)[kConnection];
-}
-
-/** A transport error (a reset, a TLS failure) ends in 'close'; the close code then says 1006. */
-function ignoreTransportError(): void {}
-
-/** `fragmentSize` counts bytes: a string is measured as UTF-8 (at most 3 bytes per UTF-16 unit) only when it could be too long. */
-function fitsInOneFrame(payload: Buffer | string, fragmentSize: number): boolean {
-  if (typeof payload !== 'string') return payload.length <= fragmentSize;
-  return payload.length * 3 <= fragmentSize || Buffer.byteLength(payload, 'utf8') <= fragmentSize;
-}
-
-function toBuffer(data: Exclude<SendData, string>): Buffer {
-  if (Buffer.isBuffer(data)) return data;
-  if (data instanceof ArrayBuffer) return Buffer.from(data);
-  return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+function closeInfoOf(error: ConnectionClosedError): CloseInfo {
+  return { code: error.closeCode, reason: error.reason, wasClean: error.wasClean };
 }

@@ -105,6 +105,7 @@ export class Protocol {
   #sendingExtension: Extension | undefined;
 
   #pendingPongs = 0;
+  #framesReceived = 0;
   #discardInput = false;
   #closeSent = false;
   #closeReceived: { code: number; reason: string } | undefined;
@@ -117,7 +118,7 @@ export class Protocol {
     this.side = side;
     this.#writer = new FrameWriter(side === Side.Client ? maskKeySource : undefined);
     if (side === Side.Client && maskKeySource === undefined) {
-      throw new InvalidStateError('A client protocol needs a mask-key source', 'maskKeySource');
+      throw new TypeError('A client protocol needs a mask-key source');
     }
     this.#receiveMode = options.receiveMode ?? ReceiveMode.Message;
     this.#maxFrameSize = positiveLimit(options.maxFrameSize, DEFAULT_MAX_FRAME_SIZE, 'maxFrameSize');
@@ -127,7 +128,7 @@ export class Protocol {
     let rsvBits = 0;
     for (const extension of this.#extensions) {
       if ((rsvBits & extension.rsvBits) !== 0) {
-        throw new InvalidStateError(`Extensions claim the same RSV bit (${extension.name})`, 'extensions');
+        throw new TypeError(`Extensions claim the same RSV bit (${extension.name})`);
       }
       rsvBits |= extension.rsvBits;
     }
@@ -142,6 +143,16 @@ export class Protocol {
   /** The violation that failed the connection, if the peer broke the protocol. */
   get protocolError(): ProtocolError | undefined {
     return this.#protocolError;
+  }
+
+  /** A message was started with `fin: false` and its final fragment not sent yet. */
+  get isSendingFragmented(): boolean {
+    return this.#sendingFragmented;
+  }
+
+  /** Frames received so far (headers parsed): what the I/O layer counts to bound the work done per turn. */
+  get framesReceived(): number {
+    return this.#framesReceived;
   }
 
   get closeSent(): boolean {
@@ -250,7 +261,7 @@ export class Protocol {
 
   /**
    * Starts (or completes) the closing handshake. Without a code, the close frame has no body
-   * and the peer sees 1005. Throws InvalidStateError for a code that may not be sent or a
+   * and the peer sees 1005. Throws RangeError for a code that may not be sent or a
    * reason longer than 123 UTF-8 bytes, and when a close frame was already sent.
    */
   sendClose(code?: number, reason = ''): void {
@@ -337,6 +348,7 @@ export class Protocol {
   // ---- Receiving frames --------------------------------------------------------------------
 
   #onHeader(): boolean {
+    this.#framesReceived++;
     const decoder = this.#decoder;
     const opcode = decoder.opcode;
     const rsv = decoder.rsv;
@@ -534,8 +546,11 @@ export class Protocol {
     if (!this.#closeSent) {
       // RFC 6455 §5.5.1: "If an endpoint receives a Close frame and did not previously send a
       // Close frame, the endpoint MUST send a Close frame in response. (When sending a Close
-      // frame in response, the endpoint typically echos the status code it received.)"
-      const echo = parsed.code === CloseCode.NoStatusReceived ? EMPTY_PAYLOAD : encodeClosePayload(parsed.code);
+      // frame in response, the endpoint typically echos the status code it received.)" The
+      // reason is echoed too, as browsers, `ws` and python-websockets do: a peer that closed
+      // with (4001, "done") reads back what it said.
+      const echo =
+        parsed.code === CloseCode.NoStatusReceived ? EMPTY_PAYLOAD : encodeClosePayload(parsed.code, parsed.reason);
       if (this.#deferCloseEcho) this.#closeEchoPending = echo;
       else this.#writeClose(echo);
     } else {
@@ -583,7 +598,7 @@ export class Protocol {
     const payload = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
     // RFC 6455 §5.5: "All control frames MUST have a payload length of 125 bytes or less".
     if (payload.length > MAX_CONTROL_PAYLOAD_LENGTH) {
-      throw new InvalidStateError(`Control frame payload of ${payload.length} bytes exceeds 125`, 'data');
+      throw new RangeError(`Control frame payload of ${payload.length} bytes exceeds 125`);
     }
     this.#writer.writeFrame(FIN_BIT | opcode, payload);
   }
@@ -679,7 +694,7 @@ function isWholeMessage(event: ProtocolEvent): boolean {
 function positiveLimit(value: number | undefined, fallback: number, name: string): number {
   if (value === undefined) return fallback;
   if (!(value > 0) || !(Number.isSafeInteger(value) || value === Infinity)) {
-    throw new InvalidStateError(`${name} must be a positive integer or Infinity`, name);
+    throw new RangeError(`The "${name}" option must be a positive integer or Infinity; received ${String(value)}`);
   }
   return value;
 }

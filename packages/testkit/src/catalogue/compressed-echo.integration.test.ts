@@ -6,7 +6,7 @@ import {
   ServerProtocol,
   validateUpgradeRequest,
 } from '@ws/core';
-import { Connection } from '@ws/core/node';
+import { Connection, resolveConnectionOptions, SERVER_DEFAULTS } from '@ws/core/node';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type TestServer, startTestServer } from '../peer/start-test-server.js';
 import { runConformance } from '../runner/run-conformance.js';
@@ -33,9 +33,12 @@ async function lyingServer(lie: PerMessageDeflateParameters): Promise<string> {
     const agreed = accepted!.extension.parameters;
     accepted!.extension.dispose();
     const deflate = new PerMessageDeflate({ ...agreed, threshold: 0, ...lie });
-    const connection = new Connection(socket, new ServerProtocol({ extensions: [deflate] }));
+    const connection = new Connection(socket, new ServerProtocol({ extensions: [deflate] }), {
+      settings: resolveConnectionOptions({}, SERVER_DEFAULTS),
+      head,
+    });
     connection.on('message', (data, isBinary) => connection.send(data, { binary: isBinary }));
-    connection.start(head);
+    connection.start();
   });
   return server.url;
 }

@@ -2,16 +2,8 @@ import { Buffer } from 'node:buffer';
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
-import {
-  Opcode,
-  createMaskKeySource,
-  encodeFrame,
-  generateKey,
-  headerLengthFor,
-  parseClosePayload,
-  parseExtensionOffers,
-  validateUpgradeResponse,
-} from '@ws/core';
+import { Opcode, generateKey, parseClosePayload, parseExtensionOffers, validateUpgradeResponse } from '@ws/core';
+import { createMaskKeySource, encodeFrame, headerLengthFor } from '@ws/core/wire';
 import { ExpectationError } from './expectation-error.js';
 import { FrameReader, describeFrame, describePayload, opcodeName, type ReceivedFrame } from './frame-reader.js';
 import { type HttpRequestHead, type HttpResponseHead, parseResponseHead, readHttpHead } from './http-head.js';

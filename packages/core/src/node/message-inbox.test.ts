@@ -7,8 +7,7 @@ function createInbox(highWaterMark = 100) {
   const log: string[] = [];
   const inbox = new MessageInbox({
     highWaterMark,
-    pause: () => log.push('pause'),
-    resume: () => log.push('resume'),
+    setFull: (full) => log.push(full ? 'pause' : 'resume'),
   });
   return { inbox, log };
 }
@@ -22,12 +21,13 @@ const closed = new ConnectionClosedError(1006, '', false);
 describe('MessageInbox', () => {
   it('yields each message as an async iterable of its pieces', async () => {
     const { inbox } = createInbox();
+    const messages = inbox.messageStreams();
     inbox.push(piece('he', { messageStart: true }));
     inbox.push(piece('llo', { messageEnd: true }));
     inbox.push({ data: Buffer.from([1, 2]), isBinary: true, messageStart: true, messageEnd: true });
-    inbox.end(new ConnectionClosedError(1000, '', true));
+    inbox.end(new ConnectionClosedError(1000, '', true), false);
     const received: { isBinary: boolean; chunks: string[] }[] = [];
-    for await (const message of inbox.messages()) {
+    for await (const message of messages) {
       const chunks: string[] = [];
       for await (const chunk of message) chunks.push(chunk.toString('hex'));
       received.push({ isBinary: message.isBinary, chunks });
@@ -40,7 +40,7 @@ describe('MessageInbox', () => {
 
   it('delivers pieces that arrive while the consumer waits', async () => {
     const { inbox } = createInbox();
-    const iterator = inbox.messages();
+    const iterator = inbox.messageStreams();
     const first = iterator.next();
     inbox.push(piece('a', { messageStart: true }));
     const message = (await first).value!;
@@ -53,7 +53,7 @@ describe('MessageInbox', () => {
 
   it('stops reading above the high-water mark and reads again under half of it', async () => {
     const { inbox, log } = createInbox(10);
-    const iterator = inbox.messages();
+    const iterator = inbox.messageStreams();
     inbox.push(piece('123456', { messageStart: true }));
     expect(log).toEqual([]);
     inbox.push(piece('789012'));
@@ -72,9 +72,9 @@ describe('MessageInbox', () => {
 
   it('skips the rest of a message the consumer did not read', async () => {
     const { inbox } = createInbox();
+    const iterator = inbox.messageStreams();
     inbox.push(piece('skip', { messageStart: true }));
     inbox.push(piece('ped'));
-    const iterator = inbox.messages();
     await iterator.next();
     const next = iterator.next();
     inbox.push(piece('!', { messageEnd: true }));
@@ -85,10 +85,10 @@ describe('MessageInbox', () => {
 
   it('throws from a message cut short by the close, and then ends', async () => {
     const { inbox } = createInbox();
+    const iterator = inbox.messageStreams();
     inbox.push(piece('whole', { messageStart: true, messageEnd: true }));
     inbox.push(piece('cut', { messageStart: true }));
-    inbox.end(closed);
-    const iterator = inbox.messages();
+    inbox.end(closed, false);
     expect(await (await iterator.next()).value!.text()).toBe('whole');
     const cut = (await iterator.next()).value!;
     await expect(cut.text()).rejects.toBe(closed);
@@ -97,9 +97,10 @@ describe('MessageInbox', () => {
 
   it('resumes reading and queues nothing once the consumer breaks out', async () => {
     const { inbox, log } = createInbox(4);
+    const messages = inbox.messageStreams();
     inbox.push(piece('12345', { messageStart: true, messageEnd: true }));
     expect(log).toEqual(['pause']);
-    for await (const message of inbox.messages()) {
+    for await (const message of messages) {
       expect(message.isBinary).toBe(false);
       break;
     }
@@ -111,11 +112,23 @@ describe('MessageInbox', () => {
 
   it('drops the tail of a message that began before the iteration', async () => {
     const { inbox } = createInbox();
+    const messages = inbox.messageStreams();
     inbox.push(piece('tail', { messageEnd: true }));
     inbox.push(piece('next', { messageStart: true, messageEnd: true }));
-    inbox.end(closed);
+    inbox.end(closed, false);
     const texts: string[] = [];
-    for await (const message of inbox.messages()) texts.push(await message.text());
+    for await (const message of messages) texts.push(await message.text());
     expect(texts).toEqual(['next']);
+  });
+
+  it('queues nothing before an iteration starts, and ends a failed connection by throwing', async () => {
+    const { inbox } = createInbox();
+    inbox.push(piece('early', { messageStart: true, messageEnd: true }));
+    expect(inbox.queuedBytes).toBe(0);
+    const messages = inbox.messages();
+    inbox.push(piece('late', { messageStart: true, messageEnd: true }));
+    inbox.end(closed, true);
+    expect(await messages.next()).toEqual({ value: 'late', done: false });
+    await expect(messages.next()).rejects.toBe(closed);
   });
 });

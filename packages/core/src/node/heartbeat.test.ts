@@ -1,17 +1,17 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { Heartbeat, type HeartbeatPeer } from './heartbeat.js';
+import { Heartbeat, type HeartbeatPeer, kHeartbeatExempt, kHeartbeatPing, kHeartbeatTimedOut } from './heartbeat.js';
 
 class FakePeer implements HeartbeatPeer {
   pings = 0;
   timedOut = 0;
   paused = false;
-  ping(): void {
+  [kHeartbeatPing](): void {
     this.pings++;
   }
-  isPaused(): boolean {
+  [kHeartbeatExempt](): boolean {
     return this.paused;
   }
-  heartbeatTimedOut(): void {
+  [kHeartbeatTimedOut](): void {
     this.timedOut++;
   }
 }
@@ -25,7 +25,7 @@ describe('Heartbeat', () => {
   });
 
   const create = (interval = 1_000, timeout = 1_000) =>
-    new Heartbeat({ interval, timeout, now: () => Date.now() });
+    new Heartbeat({ interval, timeout }, { interval: 1, timeout: 1 }, () => Date.now());
 
   it('pings a peer every interval and measures the round trip of the pong', () => {
     const heartbeat = create();
@@ -105,7 +105,12 @@ describe('Heartbeat', () => {
   });
 
   it('rejects a non-positive interval or timeout', () => {
-    expect(() => new Heartbeat({ interval: 0, timeout: 1 })).toThrow(/heartbeatInterval/);
-    expect(() => new Heartbeat({ interval: 1, timeout: -1 })).toThrow(/heartbeatTimeout/);
+    const defaults = { interval: 1, timeout: 1 };
+    expect(() => new Heartbeat({ interval: 0, timeout: 1 }, defaults)).toThrow(RangeError);
+    expect(() => new Heartbeat({ interval: 0, timeout: 1 }, defaults)).toThrow(/heartbeat\.interval/);
+    expect(() => new Heartbeat({ interval: 1, timeout: -1 }, defaults)).toThrow(/heartbeat\.timeout/);
+    expect(() => Heartbeat.fromOption('yes' as never, { ...defaults, enabled: true })).toThrow(TypeError);
+    expect(Heartbeat.fromOption(false, { ...defaults, enabled: true })).toBeUndefined();
+    expect(Heartbeat.fromOption(undefined, { ...defaults, enabled: false })).toBeUndefined();
   });
 });

@@ -1,0 +1,191 @@
+import type { Buffer } from 'node:buffer';
+import type { Duplex } from 'node:stream';
+import type { Protocol, ProtocolEvent } from '@ws/core';
+import { flushOutput } from './flush-output.js';
+import { ReadGate, ReadPause } from './read-gate.js';
+
+/** What the pump calls back into: the connection, under symbols that are not part of its API. */
+export const kDeliver: unique symbol = Symbol('pump.deliver');
+export const kTransportClosed: unique symbol = Symbol('pump.transportClosed');
+export const kTransportDrained: unique symbol = Symbol('pump.transportDrained');
+
+export interface PumpHost {
+  /** Hands the protocol's events to the application, in arrival order. */
+  [kDeliver](events: readonly ProtocolEvent[]): void;
+  /** The transport is gone. */
+  [kTransportClosed](): void;
+  /** The transport wrote everything that backed it up. */
+  [kTransportDrained](): void;
+}
+
+/** A failed connection waits this long for the peer to close before destroying the transport. */
+const FAILED_CLOSE_TIMEOUT = 100;
+
+/**
+ * Binds a sans-I/O {@link Protocol} to a transport. After every input it runs one pump: flush
+ * the protocol's output (automatic pongs and close echoes reach the wire first), arm the close
+ * timer if a close is expected, then deliver the events. What the application sends while
+ * events are delivered leaves in one write at the end of the pump: a burst of incoming messages
+ * gets its replies in one syscall, while a message sent on its own is written at once.
+ */
+export class TransportPump {
+  readonly transport: Duplex;
+  readonly protocol: Protocol;
+  readonly gate: ReadGate;
+  readonly #host: PumpHost;
+  readonly #closeTimeout: number;
+  #delivering = false;
+  #failed = false;
+  #closeTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(transport: Duplex, protocol: Protocol, host: PumpHost, closeTimeout: number) {
+    this.transport = transport;
+    this.protocol = protocol;
+    this.#host = host;
+    this.#closeTimeout = closeTimeout;
+    this.gate = new ReadGate(transport);
+  }
+
+  /** Attaches the listeners and starts reading; `head` holds bytes that arrived with the handshake. */
+  start(head: Buffer | undefined): void {
+    const transport = this.transport;
+    if ('setNoDelay' in transport && typeof transport.setNoDelay === 'function') transport.setNoDelay(true);
+    if ('setTimeout' in transport && typeof transport.setTimeout === 'function') transport.setTimeout(0);
+    // The listeners are shared by every connection (they find theirs through the transport), so
+    // an idle connection costs no closures.
+    (transport as unknown as TransportWithPump)[kPump] = this;
+    transport.on('data', TransportPump.#onData);
+    transport.on('end', TransportPump.#onEnd);
+    transport.on('close', TransportPump.#onClose);
+    transport.on('error', ignoreTransportError);
+    transport.on('drain', TransportPump.#onDrain);
+    if (transport.destroyed) {
+      queueMicrotask(() => this.#host[kTransportClosed]());
+      return;
+    }
+    this.gate.start();
+    if (head !== undefined && head.length > 0) this.#receive(head);
+  }
+
+  /** The transport is gone: no more listeners, timers or reading. */
+  detach(): void {
+    if (this.#closeTimer !== undefined) clearTimeout(this.#closeTimer);
+    const transport = this.transport;
+    transport.off('data', TransportPump.#onData);
+    transport.off('end', TransportPump.#onEnd);
+    transport.off('drain', TransportPump.#onDrain);
+    transport.off('close', TransportPump.#onClose);
+    // The 'error' listener stays: a late transport error must not find the transport without one.
+    this.gate.stop();
+  }
+
+  /** Events are being delivered: what is sent meanwhile is written at the end of the pump. */
+  get isDelivering(): boolean {
+    return this.#delivering;
+  }
+
+  /**
+   * Fail fast: nothing more is read until the close frame is out, and the transport is destroyed
+   * soon after unless the peer closes first.
+   */
+  fail(): void {
+    this.#failed = true;
+    this.gate.set(ReadPause.Failed, true);
+  }
+
+  flushUnlessDelivering(): void {
+    if (this.#delivering || !this.protocol.hasDataToSend) return;
+    this.#flush();
+    if (this.protocol.closeExpected()) this.armCloseTimer();
+  }
+
+  armCloseTimer(): void {
+    if (this.#closeTimer !== undefined || this.transport.destroyed) return;
+    // RFC 6455 §7.1.1: an endpoint waits for the peer to close the TCP connection, but not
+    // forever; a failed connection waits only briefly (its peer broke the rules or stalled).
+    const failed = this.#failed || this.protocol.protocolError !== undefined;
+    const timeout = failed ? Math.min(FAILED_CLOSE_TIMEOUT, this.#closeTimeout) : this.#closeTimeout;
+    this.#closeTimer = setTimeout(destroyTransport, timeout, this.transport);
+    this.#closeTimer.unref?.();
+  }
+
+  static #onData(this: Duplex, chunk: Buffer): void {
+    pumpOf(this).#receive(chunk);
+  }
+
+  static #onEnd(this: Duplex): void {
+    const pump = pumpOf(this);
+    pump.protocol.receiveEof();
+    pump.#pump();
+  }
+
+  static #onDrain(this: Duplex): void {
+    const pump = pumpOf(this);
+    pump.protocol.outputDrained();
+    if (pump.#failed && pump.transport.writableLength === 0) pump.gate.set(ReadPause.Failed, false);
+    pump.#host[kTransportDrained]();
+  }
+
+  static #onClose(this: Duplex): void {
+    pumpOf(this).#host[kTransportClosed]();
+  }
+
+  #receive(chunk: Buffer): void {
+    const protocol = this.protocol;
+    const framesBefore = protocol.framesReceived;
+    protocol.receiveData(chunk);
+    this.gate.spend(chunk.length, protocol.framesReceived - framesBefore);
+    this.#pump();
+  }
+
+  #pump(): void {
+    const protocol = this.protocol;
+    if (protocol.hasDataToSend) this.#flush();
+    if (protocol.closeExpected()) this.armCloseTimer();
+    const events = protocol.eventsReceived();
+    if (events.length === 0) return;
+    this.#delivering = true;
+    try {
+      this.#host[kDeliver](events);
+    } finally {
+      this.#delivering = false;
+      this.flushUnlessDelivering();
+    }
+    if (protocol.closeEchoPending) setImmediate(TransportPump.#sendCloseEcho, this);
+  }
+
+  /**
+   * Replies to the peer's close frame one turn of the event loop after the events that came
+   * with it were delivered: listeners and promise-based consumers (async iterators) alike have
+   * answered the messages that preceded the close by then.
+   */
+  static #sendCloseEcho(pump: TransportPump): void {
+    pump.protocol.sendCloseEcho();
+    pump.flushUnlessDelivering();
+  }
+
+  #flush(): void {
+    const transport = this.transport;
+    if (transport.destroyed) return;
+    if (flushOutput(transport, this.protocol.dataToSend())) return;
+    this.protocol.outputDrained();
+    if (this.#failed) this.gate.set(ReadPause.Failed, false);
+  }
+}
+
+const kPump = Symbol('ws.pump');
+
+interface TransportWithPump {
+  [kPump]: TransportPump;
+}
+
+function pumpOf(transport: Duplex): TransportPump {
+  return (transport as unknown as TransportWithPump)[kPump];
+}
+
+/** A transport error (a reset, a TLS failure) ends in 'close'; the close code then says 1006. */
+function ignoreTransportError(): void {}
+
+function destroyTransport(transport: Duplex): void {
+  transport.destroy();
+}
