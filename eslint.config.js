@@ -30,6 +30,7 @@ export default tseslint.config(
         AbortController: 'readonly',
         AbortSignal: 'readonly',
         performance: 'readonly',
+        fetch: 'readonly',
       },
     },
     rules: {

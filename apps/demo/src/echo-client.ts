@@ -1,7 +1,7 @@
 import { pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
 import { connect, type ClientConnection, type ConnectOptions } from '@ws/client';
 import type { LogWriter } from './demo-log.js';
+import { type CommandValues, CommandError, EXIT_STATUS_TEXT, UsageError, runCommand } from './run-command.js';
 
 /**
  * Conformance suites send messages of 16 MiB and more; the client's safe default would fail
@@ -16,7 +16,15 @@ export interface EchoClientOptions {
   readonly log?: LogWriter;
   /** Extra options for every `connect` (TLS settings, timeouts). */
   readonly connectOptions?: ConnectOptions;
+  /**
+   * How long `/getCaseCount` may take to answer, in ms. Default 5000: a fuzzing server answers at
+   * once, and anything else (an echo server, the demo) would otherwise leave the run waiting forever.
+   */
+  readonly caseCountTimeout?: number;
 }
+
+/** The default of {@link EchoClientOptions.caseCountTimeout}. */
+export const CASE_COUNT_TIMEOUT = 5_000;
 
 export interface EchoClientResult {
   readonly caseCount: number;
@@ -39,7 +47,7 @@ export async function runEchoClient(baseUrl: string | URL, options: EchoClientOp
     ...options.connectOptions,
   };
 
-  const caseCount = await readCaseCount(endpoint(base, 'getCaseCount', {}), connectOptions);
+  const caseCount = await readCaseCount(endpoint(base, 'getCaseCount', {}), connectOptions, options.caseCountTimeout ?? CASE_COUNT_TIMEOUT);
   log(`${caseCount} cases to run as agent ${JSON.stringify(options.agent)}`);
 
   const outcomes: string[] = [];
@@ -56,17 +64,46 @@ export async function runEchoClient(baseUrl: string | URL, options: EchoClientOp
   return { caseCount, outcomes };
 }
 
-/** The fuzzing server's `/getCaseCount` answers with one text message, the number. */
-async function readCaseCount(url: URL, connectOptions: ConnectOptions): Promise<number> {
-  const connection = await connect(url, connectOptions);
-  let text = '';
-  for await (const message of connection) {
-    text = message.toString();
-    break;
+/** What to tell a person whose server did not speak the fuzzing server's protocol. */
+const NOT_A_FUZZING_SERVER = 'is it an Autobahn fuzzing server (wstest -m fuzzingserver, or ws-testkit client)?';
+
+/**
+ * The fuzzing server's `/getCaseCount` answers with one text message, the number. Anything else
+ * (silence past `timeout`, a close without it, another message) is not a fuzzing server.
+ */
+async function readCaseCount(url: URL, connectOptions: ConnectOptions, timeout: number): Promise<number> {
+  let connection: ClientConnection;
+  try {
+    connection = await connect(url, connectOptions);
+  } catch (error) {
+    throw new CommandError(`could not open ${url.href}: ${(error as Error).message}`, { cause: error });
+  }
+  connection.on('error', () => {});
+  const messages = connection.messages();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const silence = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeout)));
+  const next = messages.next();
+  // Once the race is lost, the pending read fails with the terminated connection: expected.
+  next.catch(() => {});
+  let first: IteratorResult<string | Buffer> | 'timeout';
+  try {
+    first = await Promise.race([next, silence]);
+  } catch {
+    first = { done: true, value: undefined };
+  } finally {
+    clearTimeout(timer);
+  }
+  if (first === 'timeout') {
+    connection.terminate();
+    throw new CommandError(`${url.href} sent no case count within ${timeout / 1000} s: ${NOT_A_FUZZING_SERVER}`);
   }
   await connection.close();
-  const count = Number.parseInt(text, 10);
-  if (!Number.isSafeInteger(count) || count < 0) throw new Error(`Not a case count: ${JSON.stringify(text)}`);
+  const text = first.done === true ? undefined : first.value.toString();
+  const count = text === undefined ? Number.NaN : Number.parseInt(text, 10);
+  if (!Number.isSafeInteger(count) || count < 0 || String(count) !== text?.trim()) {
+    const answer = text === undefined ? 'closed without a case count' : `answered ${JSON.stringify(text.slice(0, 40))}, not a case count`;
+    throw new CommandError(`${url.href} ${answer}: ${NOT_A_FUZZING_SERVER}`);
+  }
   return count;
 }
 
@@ -92,20 +129,38 @@ function endpoint(base: URL, name: string, query: Record<string, string>): URL {
   return url;
 }
 
-async function main(): Promise<void> {
-  const { values, positionals } = parseArgs({
-    allowPositionals: true,
-    options: { agent: { type: 'string', default: '@ws/client' } },
-  });
+const USAGE = `Usage: pnpm --filter demo echo-client [ws://host:port] [--agent NAME]
+
+Drives an Autobahn fuzzing server (wstest -m fuzzingserver, or ws-testkit client) with @ws/client:
+reads /getCaseCount, runs /runCase?case=N&agent=NAME for every case, echoing each message with
+its type, then asks for the reports with /updateReports?agent=NAME. A server that does not
+answer /getCaseCount within ${CASE_COUNT_TIMEOUT / 1000} s is not a fuzzing server: the command says so and exits 1.
+
+Arguments:
+  ws://host:port   the fuzzing server (default ws://127.0.0.1:9001)
+
+Options:
+  --agent NAME     the name the reports are filed under (default @ws/client)
+  -h, --help       this text
+
+${EXIT_STATUS_TEXT}`;
+
+async function drive(values: CommandValues, positionals: readonly string[]): Promise<void> {
+  const agent = typeof values.agent === 'string' ? values.agent : '@ws/client';
   const url = positionals[0] ?? 'ws://127.0.0.1:9001';
-  const { outcomes } = await runEchoClient(url, { agent: values.agent, log: (line) => console.log(line) });
-  console.log(`done: ${outcomes.length} cases, reports under agent ${JSON.stringify(values.agent)}`);
+  if (positionals.length > 1 || !/^wss?:\/\//.test(url)) throw new UsageError(`expected one ws:// or wss:// URL, got ${positionals.join(' ')}`);
+  const { outcomes } = await runEchoClient(url, { agent, log: (line) => console.log(line) });
+  console.log(`done: ${outcomes.length} cases, reports under agent ${JSON.stringify(agent)}`);
 }
 
 // Run as a script (`pnpm --filter demo echo-client URL --agent NAME`), not when imported by a test.
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  main().catch((error: unknown) => {
-    console.error(error);
-    process.exitCode = 1;
+  const status = await runCommand({
+    name: 'demo echo-client',
+    usage: USAGE,
+    options: { agent: { type: 'string' } },
+    allowPositionals: true,
+    run: drive,
   });
+  process.exit(status ?? 0);
 }

@@ -1,39 +1,40 @@
 import { createDemoServer } from './create-demo-server.js';
+import { EXIT_STATUS_TEXT, runCommand } from './run-command.js';
+import { stopOnSignals } from './stop-on-signals.js';
 
 // `pnpm --filter demo dev`: the demo on http://127.0.0.1:3000 (HOST and PORT override it).
-const host = process.env.HOST ?? '127.0.0.1';
-const port = Number(process.env.PORT ?? 3000);
+const USAGE = `Usage: pnpm --filter demo dev
+
+Serves the demo page on http://127.0.0.1:3000 and accepts WebSocket upgrades on the same port:
+echo on every path, the chat room on /chat. Ctrl-C (or SIGTERM) closes every connection with
+1001 and exits; a second Ctrl-C exits at once, with 1.
+
+Environment:
+  HOST   the address to listen on (default 127.0.0.1)
+  PORT   the port (default 3000; 0 picks a free one, printed on start)
+
+${EXIT_STATUS_TEXT}`;
 
 const log = (line: string): void => {
   const now = new Date();
   console.log(`${now.toTimeString().slice(0, 8)}.${String(now.getMilliseconds()).padStart(3, '0')} ${line}`);
 };
 
-const demo = await createDemoServer({ host, port, log }).catch((error: unknown) => {
-  const inUse = (error as NodeJS.ErrnoException).code === 'EADDRINUSE';
-  console.error(inUse ? `${host}:${port} is in use; set PORT to use another port.` : error);
-  process.exit(1);
-});
-log(`demo on ${demo.url} (WebSocket on ${demo.webSocketUrl}, chat on ${demo.webSocketUrl}chat)`);
-const origin = demo.webSocketUrl.replace(/\/$/, '');
-log(`try it from a browser console: var ws = new WebSocket("${origin}"); ws.onmessage = e => console.log(e.data);`);
-log(`                         then: ws.send('hello world')`);
+async function serve(): Promise<void> {
+  const host = process.env.HOST ?? '127.0.0.1';
+  const port = Number(process.env.PORT ?? 3000);
+  const demo = await createDemoServer({ host, port, log });
+  log(`demo on ${demo.url} (WebSocket on ${demo.webSocketUrl}, chat on ${demo.webSocketUrl}chat)`);
+  const origin = demo.webSocketUrl.replace(/\/$/, '');
+  log(`try it from a browser console: var ws = new WebSocket("${origin}"); ws.onmessage = e => console.log(e.data);`);
+  log(`                         then: ws.send('hello world')`);
 
-let shuttingDown = false;
-function shutdown(signal: NodeJS.Signals): void {
-  if (shuttingDown) {
-    // A second Ctrl-C does not wait for slow peers.
-    process.exit(1);
-  }
-  shuttingDown = true;
-  log(`${signal}: closing every connection with 1001, then exiting`);
-  demo.close().then(
-    () => process.exit(0),
-    (error: unknown) => {
-      console.error(error);
-      process.exit(1);
-    },
-  );
+  stopOnSignals(async (signal) => {
+    log(`${signal}: closing every connection with 1001, then exiting`);
+    await demo.close();
+  });
 }
-process.on('SIGINT', shutdown);
-process.on('SIGTERM', shutdown);
+
+const status = await runCommand({ name: 'demo dev', usage: USAGE, options: {}, run: serve });
+// A server that failed to start may hold timers (the heartbeat): exit rather than wait for them.
+if (status !== undefined) process.exit(status);

@@ -1,4 +1,6 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { once } from 'node:events';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -48,7 +50,7 @@ describe('ws-testkit', () => {
     cleanups.push(() => server.close());
     const directory = await temporaryDirectory();
     const { output, io } = capture();
-    const status = await runCli(['server', server.url, '--cases', '1.1.*,2.*', '--agent', 'ws', '--report-dir', 'out'], { ...io, cwd: directory });
+    const status = await runCli(['server', server.url, '--cases', '1.1.*,2.*', '--agent', 'ws', '--out', 'out'], { ...io, cwd: directory });
     expect(output.stderr).toBe('');
     expect(status).toBe(0);
     expect(output.stdout).toContain(' 1 Framing                  ........');
@@ -58,6 +60,33 @@ describe('ws-testkit', () => {
     expect(json.agent).toBe('ws');
     const html = await readFile(path.join(directory, 'out', 'index.html'), 'utf8');
     expect(html).toContain('id="case-2.11"');
+  });
+
+  it('writes its reports to a new temporary folder unless told where, never into the working directory', async () => {
+    const server = await startTestServer();
+    cleanups.push(() => server.close());
+    const working = await temporaryDirectory();
+    const temporary = await temporaryDirectory();
+    const { output, io } = capture();
+    // Nothing listens for upgrades: the case fails, and the report is written all the same.
+    expect(await runCli(['server', server.url, '--cases', '1.1.1'], { ...io, cwd: working, temporaryDirectory: temporary })).toBe(1);
+    expect(await readdir(working)).toEqual([]);
+    const [folder, ...others] = await readdir(temporary);
+    expect(others).toEqual([]);
+    expect(folder).toMatch(/^ws-testkit-report-/);
+    expect(output.stdout).toContain(`Reports: ${path.join(temporary, folder!, 'index.html')} and index.json`);
+    expect(JSON.parse(await readFile(path.join(temporary, folder!, 'index.json'), 'utf8')).cases).toHaveLength(1);
+  });
+
+  it('says in one line that the port is taken, and exits with 3', async () => {
+    const busy = createServer();
+    busy.listen(0, '127.0.0.1');
+    await once(busy, 'listening');
+    cleanups.push(() => new Promise<void>((resolve) => busy.close(() => resolve())));
+    const port = (busy.address() as AddressInfo).port;
+    const { output, io } = capture();
+    expect(await runCli(['client', '--port', String(port), '--no-report'], io)).toBe(3);
+    expect(output.stderr).toBe(`ws-testkit: 127.0.0.1:${port} is already in use; choose another port with --port (0 picks a free one)\n`);
   });
 
   it('exits with 1 when a case fails', async () => {
@@ -70,6 +99,7 @@ describe('ws-testkit', () => {
   it('serves the Autobahn client protocol until a client asks for its reports', async () => {
     const directory = await temporaryDirectory();
     const { output, io } = capture();
+    // --report-dir: the name --out had before, still understood.
     const running = runCli(['client', '--port', '0', '--cases', '5.*', '--report-dir', directory, '--verbose', '--agent', 'ws-client'], {
       ...io,
       onListening: (url) => {
@@ -99,10 +129,28 @@ describe('ws-testkit', () => {
     expect(await runCli(['list'], defaultIo)).toBe(0);
     expect(defaultOutput.stdout).not.toMatch(/^1[23]\./m);
     expect(await runCli(['--help'], io)).toBe(0);
-    expect(output.stdout).toContain('Usage:');
+    expect(output.stdout).toContain('Usage: ws-testkit <command> [options]');
+    expect(output.stdout).toContain('Exit status:\n  0  no case failed');
     expect(await runCli(['server'], io)).toBe(2);
     expect(await runCli(['frobnicate'], io)).toBe(2);
     expect(await runCli(['list', '--bogus'], io)).toBe(2);
     expect(output.stderr).toContain('Unknown command "frobnicate"');
+  });
+
+  it('explains each command with --help, also after the -- that pnpm passes on', async () => {
+    for (const [argv, first] of [
+      [['server', '--help'], 'Usage: ws-testkit server <ws://host:port/path> [options]'],
+      [['--', 'client', '--help'], 'Usage: ws-testkit client [--host 127.0.0.1] [--port 9001] [options]'],
+      [['help', 'list'], 'Usage: ws-testkit list [options]'],
+      [['--', '--help'], 'Usage: ws-testkit <command> [options]'],
+    ] as const) {
+      const { output, io } = capture();
+      expect(await runCli(argv, io)).toBe(0);
+      expect(output.stdout.split('\n')[0]).toBe(first);
+      if (/ (server|client) /.test(first)) expect(output.stdout).toContain('--out <dir>');
+    }
+    const { output, io } = capture();
+    expect(await runCli(['help', 'frobnicate'], io)).toBe(2);
+    expect(output.stderr).toBe('ws-testkit: Unknown command "frobnicate"\n(ws-testkit --help lists the commands and options)\n');
   });
 });

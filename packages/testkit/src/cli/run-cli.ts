@@ -1,4 +1,5 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { catalogue, selectCases } from '../catalogue/catalogue.js';
@@ -9,46 +10,29 @@ import { renderHtmlReport } from '../runner/html-report.js';
 import { formatJsonReport } from '../runner/json-report.js';
 import { runConformance } from '../runner/run-conformance.js';
 import { createProgressReporter, formatTerminalSummary } from '../runner/terminal-summary.js';
+import { COMMAND_USAGE, USAGE } from './usage.js';
+
+export { USAGE } from './usage.js';
 
 export interface CliIo {
   readonly stdout: (text: string) => void;
   readonly stderr: (text: string) => void;
   /** ANSI colours on stdout. */
   readonly color: boolean;
-  /** Where relative report directories are resolved. */
+  /** Where a relative `--out` is resolved. */
   readonly cwd: string;
+  /** Where the default report folder is made (a new folder in it per run). Default: the OS's temporary directory. */
+  readonly temporaryDirectory?: string;
   /** Called once the client mode listens, with its URL (tests use it to start a client). */
   readonly onListening?: (url: string) => void;
 }
-
-export const USAGE = `Usage:
-  ws-testkit server <ws://host:port/path> [options]   test a WebSocket echo server
-  ws-testkit client [--host 127.0.0.1] [--port 9001] [options]
-                                                     serve the Autobahn client protocol and test the client
-                                                     that connects (/getCaseCount, /runCase, /updateReports)
-  ws-testkit list [--cases …] [--slow] [--deflate]   list the cases
-
-Options:
-  --cases <patterns>      comma-separated: 1.*,5.*  6.4.1  7  !6.4.*   (default: all)
-  --slow                  include section 9 (limits and performance)
-  --deflate               include sections 12 and 13 (permessage-deflate); a target
-                          that declines compression gets informational outcomes
-  --agent <name>          name of the implementation in the reports
-  --report-dir <dir>      where index.json and index.html go (default: ws-testkit-report)
-  --no-report             write no report files
-  --timeout <ms>          wait for a reply (default 2000)
-  --fail-fast-wait <ms>   wait before sending the rest in fail-fast cases (default 1000)
-  --verbose               one line per case
-  --help                  this text
-
-Exit status: 0 when no case failed, 1 when one did, 2 on a usage error.
-`;
 
 const OPTIONS = {
   cases: { type: 'string' },
   slow: { type: 'boolean' },
   deflate: { type: 'boolean' },
   agent: { type: 'string' },
+  out: { type: 'string' },
   'report-dir': { type: 'string' },
   'no-report': { type: 'boolean' },
   timeout: { type: 'string' },
@@ -60,6 +44,19 @@ const OPTIONS = {
 } as const;
 
 class UsageError extends Error {}
+
+/** The command ran into something outside it (a port in use): exit status 3. */
+class RunError extends Error {}
+
+const COMMANDS = new Set(Object.keys(COMMAND_USAGE));
+
+/** One line for a failure to listen, naming the address and what to do. */
+function listenFailure(error: unknown, host: string, port: number): Error {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'EADDRINUSE') return new RunError(`${host}:${port} is already in use; choose another port with --port (0 picks a free one)`);
+  if (code === 'EADDRNOTAVAIL' || code === 'EACCES') return new RunError(`cannot listen on ${host}:${port} (${code}); choose another --host or --port`);
+  return error as Error;
+}
 
 function milliseconds(value: string | undefined, name: string): number | undefined {
   if (value === undefined) return undefined;
@@ -77,14 +74,23 @@ export async function runCli(argv: readonly string[], io: Partial<CliIo> = {}): 
     stderr: io.stderr ?? ((text) => process.stderr.write(text)),
     color: io.color ?? (process.stdout.isTTY === true && process.env.NO_COLOR === undefined),
     cwd: io.cwd ?? process.cwd(),
+    ...(io.temporaryDirectory === undefined ? {} : { temporaryDirectory: io.temporaryDirectory }),
     ...(io.onListening === undefined ? {} : { onListening: io.onListening }),
   };
   try {
-    const { values, positionals } = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
+    // `pnpm ws-testkit -- --help` passes the `--` on: it ends nothing here.
+    const args = argv[0] === '--' ? argv.slice(1) : [...argv];
+    const { values, positionals } = parseArgs({ args, options: OPTIONS, allowPositionals: true, strict: true });
     const [command, ...rest] = positionals;
-    if (values.help === true || command === undefined || command === 'help') {
-      out.stdout(USAGE);
-      return command === undefined && values.help !== true ? 2 : 0;
+    if (command === 'help') {
+      const topic = rest[0];
+      if (topic !== undefined && !COMMANDS.has(topic)) throw new UsageError(`Unknown command "${topic}"`);
+      out.stdout(topic === undefined ? USAGE : COMMAND_USAGE[topic as keyof typeof COMMAND_USAGE]);
+      return 0;
+    }
+    if (values.help === true || command === undefined) {
+      out.stdout(command !== undefined && COMMANDS.has(command) ? COMMAND_USAGE[command as keyof typeof COMMAND_USAGE] : USAGE);
+      return values.help === true ? 0 : 2;
     }
     const timeouts: Partial<CaseTimeouts> = {
       ...(values.timeout === undefined ? {} : { response: milliseconds(values.timeout, 'timeout')!, close: milliseconds(values.timeout, 'timeout')! }),
@@ -121,13 +127,16 @@ export async function runCli(argv: readonly string[], io: Partial<CliIo> = {}): 
       case 'client': {
         const port = values.port === undefined ? 9001 : Number(values.port);
         if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('--port must be 0-65535');
+        const host = values.host ?? '127.0.0.1';
         const server = await AutobahnServer.listen({
-          host: values.host ?? '127.0.0.1',
+          host,
           port,
           ...selection,
           timeouts,
           onCaseStart: reporter.onCaseStart,
           onCaseEnd: reporter.onCaseEnd,
+        }).catch((error: unknown) => {
+          throw listenFailure(error, host, port);
         });
         out.stdout(`Serving ${server.cases.length} cases on ${server.url} (Autobahn client protocol); waiting for /updateReports\n`);
         out.onListening?.(server.url);
@@ -144,8 +153,7 @@ export async function runCli(argv: readonly string[], io: Partial<CliIo> = {}): 
     }
     out.stdout(formatTerminalSummary(report, { color: out.color }));
     if (values['no-report'] !== true) {
-      const directory = path.resolve(out.cwd, values['report-dir'] ?? 'ws-testkit-report');
-      await mkdir(directory, { recursive: true });
+      const directory = await reportDirectory(values.out ?? values['report-dir'], out);
       await writeFile(path.join(directory, 'index.json'), formatJsonReport(report));
       await writeFile(path.join(directory, 'index.html'), renderHtmlReport(report));
       out.stdout(`Reports: ${path.join(directory, 'index.html')} and index.json\n`);
@@ -153,10 +161,25 @@ export async function runCli(argv: readonly string[], io: Partial<CliIo> = {}): 
     return report.summary.fail > 0 ? 1 : 0;
   } catch (error) {
     if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') === true) {
-      out.stderr(`${(error as Error).message}\n\n${USAGE}`);
+      out.stderr(`ws-testkit: ${(error as Error).message}\n(ws-testkit --help lists the commands and options)\n`);
       return 2;
     }
     out.stderr(`ws-testkit: ${(error as Error).message}\n`);
-    return 1;
+    return error instanceof RunError ? 3 : 1;
+  }
+}
+
+/**
+ * `--out`, resolved against the working directory, or else a new folder in the temporary
+ * directory: a run never writes into the project it was started from unless asked to.
+ */
+async function reportDirectory(requested: string | undefined, io: CliIo): Promise<string> {
+  try {
+    if (requested === undefined) return await mkdtemp(path.join(io.temporaryDirectory ?? tmpdir(), 'ws-testkit-report-'));
+    const directory = path.resolve(io.cwd, requested);
+    await mkdir(directory, { recursive: true });
+    return directory;
+  } catch (error) {
+    throw new RunError(`cannot write the reports: ${(error as Error).message}`);
   }
 }

@@ -1,12 +1,50 @@
 import { type Outcome, SECTION_TITLES } from '../catalogue/conformance-case.js';
-import { formatTranscript } from '../peer/transcript.js';
+import type { TranscriptEntry } from '../peer/transcript.js';
 import type { CaseResult, ConformanceReport } from './conformance-report.js';
+import { formatHexDump } from './hex-dump.js';
 
 const OUTCOME_ORDER: readonly Outcome[] = ['pass', 'non-strict', 'informational', 'fail'];
 
 function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (character) => `&#${character.charCodeAt(0)};`);
 }
+
+/** Bytes of each transcript entry shown; the JSON report keeps more. */
+const BYTES_PER_ENTRY = 256;
+const INDENT = ' '.repeat(11);
+
+/**
+ * A transcript, one entry per heading line, the bytes below it as a hex dump with an ASCII column:
+ * the handshake's text and the payloads of unmasked frames read without decoding by hand.
+ */
+function formatTranscriptDump(entries: readonly TranscriptEntry[]): string {
+  const lines: string[] = [];
+  for (const entry of entries) {
+    const time = `+${entry.at.toFixed(1)}ms`.padStart(10);
+    if (entry.kind === 'event') {
+      lines.push(`${time}  event              ${entry.description}`);
+      continue;
+    }
+    const shown = entry.bytes.subarray(0, BYTES_PER_ENTRY);
+    const more = entry.length > shown.length ? ` (first ${shown.length} shown)` : '';
+    lines.push(`${time}  ${entry.kind.padEnd(8)} ${`${entry.length} B`.padStart(9)}${more}`);
+    for (const line of formatHexDump(shown)) lines.push(`${INDENT}${line}`);
+  }
+  return lines.join('\n');
+}
+
+/**
+ * The report's one script: following a link to a case (`#case-7.1.1`, from the tables or from
+ * another page) opens that case's details, which HTML alone cannot do.
+ */
+const OPEN_LINKED_CASE = `
+function openLinkedCase() {
+  var target = location.hash && document.getElementById(decodeURIComponent(location.hash.slice(1)));
+  if (target && target.tagName === 'DETAILS') { target.open = true; target.scrollIntoView(); }
+}
+addEventListener('hashchange', openLinkedCase);
+openLinkedCase();
+`;
 
 const badge = (outcome: Outcome) => `<span class="badge ${outcome}">${outcome}</span>`;
 
@@ -20,7 +58,7 @@ function caseDetails(result: CaseResult): string {
   const notes =
     result.notes.length === 0 ? '' : `<ul class="notes">${result.notes.map((note) => `<li>${escapeHtml(note)}</li>`).join('')}</ul>`;
   const transcript =
-    result.transcript.length === 0 ? '<p class="muted">No bytes were exchanged.</p>' : `<pre>${escapeHtml(formatTranscript(result.transcript, { bytesPerEntry: 256 }))}</pre>`;
+    result.transcript.length === 0 ? '<p class="muted">No bytes were exchanged.</p>' : `<pre>${escapeHtml(formatTranscriptDump(result.transcript))}</pre>`;
   return `<details id="case-${result.id}" class="${result.outcome}"${result.outcome === 'fail' ? ' open' : ''}>
 <summary><strong>${result.id}</strong> ${badge(result.outcome)} ${escapeHtml(result.description)}</summary>
 <dl>
@@ -50,7 +88,8 @@ dt { font-weight: 600; margin-top: .4rem; } dd { margin-left: 0; } .muted { colo
 
 /**
  * A self-contained HTML report: summary, a table per section, and per case the verdict, the
- * RFC sentence and the byte transcript. No scripts, no external resources.
+ * RFC sentence and the byte transcript as a hex dump. No external resources; one inline script
+ * of a few lines opens the case a link points to.
  */
 export function renderHtmlReport(report: ConformanceReport): string {
   const sections = [...new Set(report.results.map((result) => result.section))].sort((left, right) => left - right);
@@ -81,6 +120,7 @@ ${results.map(caseRow).join('\n')}
 ${tables}
 <h2>Details</h2>
 ${report.results.map(caseDetails).join('\n')}
+<script>${OPEN_LINKED_CASE}</script>
 </body>
 </html>
 `;

@@ -48,12 +48,14 @@ describe('reports', () => {
   it('renders self-contained, escaped HTML with every case and its transcript', () => {
     const html = renderHtmlReport(report);
     expect(html.startsWith('<!doctype html>')).toBe(true);
-    expect(html).not.toMatch(/<script|<link|src=/);
+    expect(html).not.toMatch(/<link|src=/);
+    expect(html.match(/<script>/g)).toHaveLength(1);
     expect(html).toContain('WebSocket conformance: demo &#60;server&#62;');
     expect(html).toContain('Case 1.1.1 &#60;checks&#62; &#38; &#34;quotes&#34;');
     for (const id of ['1.1.1', '6.4.1', '7.13.1', '10.5.1']) expect(html).toContain(`id="case-${id}"`);
     expect(html).toMatch(/<details id="case-10.5.1" class="fail" open>/);
-    expect(html).toContain('81 82 00 00 00 00 68 69');
+    expect(html).toContain('    +0.1ms  sent           8 B\n           0000  81 82 00 00 00 00 68 69                           |......hi|');
+    expect(html).toContain('    +0.5ms  event              end of stream');
     expect(html).toContain('<h2>10 Miscellaneous</h2>');
   });
 

@@ -1,0 +1,295 @@
+#!/usr/bin/env node
+/**
+ * The release flow against a real registry, on this machine only: starts Verdaccio on
+ * 127.0.0.1 (a free port, storage in a temp folder, no uplinks, anonymous publish), publishes
+ * the four packages with `pnpm -r publish`, checks what the registry shows for each (description,
+ * keywords, repository, license, engines, README), then installs them BY NAME into an empty
+ * project (`npm install @ws/server @ws/client`, `npm install -D @ws/testkit`) and uses them from
+ * ESM, CommonJS and TypeScript (`tsc --strict` under node16 and nodenext resolution) and through
+ * the `ws-testkit` bin. check-installed.mjs does the same from packed tarballs.
+ *
+ * Needs `pnpm build` first (`pnpm check:registry` does both). Bounded in time; Verdaccio is
+ * stopped on every way out, failures included. Exit status 0 when everything held, 1 otherwise.
+ */
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const PACKAGES = ['core', 'server', 'client', 'testkit'];
+/** The whole check, start to finish; a registry that hangs must not hold CI. */
+const DEADLINE_MS = 5 * 60_000;
+const STEP_TIMEOUT_MS = 120_000;
+
+const work = mkdtempSync(join(tmpdir(), 'ws-registry-'));
+let verdaccio;
+
+function stopVerdaccio() {
+  if (verdaccio !== undefined && verdaccio.exitCode === null && verdaccio.signalCode === null) verdaccio.kill('SIGTERM');
+}
+
+function cleanUp() {
+  stopVerdaccio();
+  rmSync(work, { recursive: true, force: true });
+}
+
+const deadline = setTimeout(() => {
+  console.error(`check-registry: not done after ${DEADLINE_MS / 1000} s; giving up`);
+  cleanUp();
+  process.exit(1);
+}, DEADLINE_MS);
+deadline.unref();
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.once(signal, () => {
+    cleanUp();
+    process.exit(1);
+  });
+}
+
+/** Runs a command to its end; rejects with its output when it fails. */
+function run(command, args, { cwd = root, env = {} } = {}) {
+  return new Promise((resolve, reject) => {
+    execFile(command, args, { cwd, env: { ...process.env, ...env }, timeout: STEP_TIMEOUT_MS, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
+      if (error) reject(new Error(`${command} ${args.join(' ')} failed (${error.code ?? error.signal}):\n${stdout}${stderr}`));
+      else resolve(stdout);
+    });
+  });
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Starts Verdaccio and resolves with its URL once it answers; rejects if it exits first. */
+async function startVerdaccio() {
+  const port = await freePort();
+  const config = join(work, 'verdaccio.yaml');
+  // JSON is YAML: no YAML writer needed.
+  writeFileSync(
+    config,
+    JSON.stringify({
+      storage: join(work, 'storage'),
+      auth: { htpasswd: { file: join(work, 'htpasswd'), max_users: -1 } },
+      uplinks: {},
+      packages: {
+        '@ws/*': { access: '$all', publish: '$anonymous', unpublish: '$anonymous' },
+        '**': { access: '$all', publish: '$anonymous' },
+      },
+      web: { enable: false },
+      middlewares: { audit: { enabled: false } },
+      log: { type: 'stdout', format: 'pretty', level: 'warn' },
+    }),
+  );
+  const url = `http://127.0.0.1:${port}/`;
+  const bin = join(root, 'node_modules', 'verdaccio', 'bin', 'verdaccio');
+  verdaccio = spawn(process.execPath, [bin, '--config', config, '--listen', `127.0.0.1:${port}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  verdaccio.stdout.on('data', (chunk) => (output += chunk));
+  verdaccio.stderr.on('data', (chunk) => (output += chunk));
+  const exited = new Promise((_, reject) => verdaccio.once('exit', (code) => reject(new Error(`Verdaccio exited (${code}):\n${output}`))));
+  exited.catch(() => undefined);
+  // Waits for the registry to answer, not for a fixed time: each try ends on a reply or a refusal.
+  for (;;) {
+    const ready = await Promise.race([
+      fetch(`${url}-/ping`).then(
+        (response) => response.ok,
+        () => false,
+      ),
+      exited,
+    ]);
+    if (ready) return url;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** What a registry page is made of; a package without these looks abandoned. */
+function checkRegistryPage(name, document) {
+  const latest = document.versions?.[document['dist-tags']?.latest];
+  const problems = [];
+  if (latest === undefined) problems.push('no latest version');
+  else {
+    if (!latest.description) problems.push('no description');
+    if (!Array.isArray(latest.keywords) || latest.keywords.length === 0) problems.push('no keywords');
+    if (!latest.repository?.url || !latest.repository?.directory) problems.push('no repository with a directory');
+    if (!latest.license) problems.push('no license');
+    if (!latest.engines?.node) problems.push('no engines.node');
+  }
+  if (typeof document.readme !== 'string' || !document.readme.startsWith(`# ${name}`)) problems.push('no README');
+  if (problems.length > 0) throw new Error(`${name} on the registry: ${problems.join(', ')}`);
+}
+
+const ESM = `
+import assert from 'node:assert/strict';
+import { WebSocketServer } from '@ws/server';
+import { connect, WebSocket } from '@ws/client';
+import { ScriptedPeer } from '@ws/testkit';
+
+const server = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+await new Promise((resolve) => server.once('listening', resolve));
+server.on('connection', (connection) => connection.on('message', (data, isBinary) => connection.send(data, { binary: isBinary })));
+const url = 'ws://127.0.0.1:' + server.address().port;
+
+const connection = await connect(url);
+connection.send('over connect()');
+for await (const message of connection) {
+  assert.equal(String(message), 'over connect()');
+  break;
+}
+await connection.close();
+
+const socket = new WebSocket(url);
+await new Promise((resolve) => (socket.onopen = resolve));
+socket.send('over WebSocket');
+assert.equal(await new Promise((resolve) => (socket.onmessage = (event) => resolve(event.data))), 'over WebSocket');
+socket.close();
+
+const peer = await ScriptedPeer.connect(url);
+await peer.sendFrame({ opcode: 1, payload: 'unmasked', mask: false });
+await peer.expectClose(1002);
+await peer.close();
+await server.close();
+console.log('ESM from the registry: ok');
+`;
+
+const CJS = `
+const assert = require('node:assert/strict');
+const { WebSocketServer } = require('@ws/server');
+const { connect } = require('@ws/client');
+const { hex } = require('@ws/testkit');
+(async () => {
+  assert.deepEqual([...hex\`81 02\`], [0x81, 0x02]);
+  const server = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+  await new Promise((resolve) => server.once('listening', resolve));
+  server.on('connection', (connection) => connection.on('message', (data, isBinary) => connection.send(data, { binary: isBinary })));
+  const connection = await connect('ws://127.0.0.1:' + server.address().port);
+  connection.send(Buffer.from([1, 2, 3]));
+  for await (const message of connection) {
+    assert.deepEqual([...message], [1, 2, 3]);
+    break;
+  }
+  await connection.close();
+  await server.close();
+  console.log('CommonJS from the registry: ok');
+})().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
+`;
+
+/** Type-checked only: the types a TypeScript user gets, from both module systems. */
+const TYPESCRIPT_ESM = `
+import { WebSocketServer, type ServerConnection } from '@ws/server';
+import { connect, WebSocket, type ClientConnection } from '@ws/client';
+import { ScriptedPeer, hex } from '@ws/testkit';
+
+const server = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+server.on('connection', (connection: ServerConnection) => {
+  connection.on('message', (data: Buffer, isBinary: boolean) => connection.send(data, { binary: isBinary }));
+});
+export async function roundTrip(url: string): Promise<string> {
+  const connection: ClientConnection = await connect(url);
+  connection.send('hello');
+  for await (const message of connection) return String(message);
+  return '';
+}
+export const socket = new WebSocket('ws://127.0.0.1:1');
+export const frame: Buffer = hex\`81 00\`;
+export const connectPeer: (url: string) => Promise<ScriptedPeer> = (url) => ScriptedPeer.connect(url);
+`;
+
+const TYPESCRIPT_CJS = `
+import { WebSocketServer } from '@ws/server';
+import { connect } from '@ws/client';
+import { hex } from '@ws/testkit';
+
+export const server = new WebSocketServer({ noServer: true });
+export const opening: ReturnType<typeof connect> = connect('ws://127.0.0.1:1');
+opening.catch(() => undefined);
+export const bytes: Buffer = hex\`88 00\`;
+`;
+
+function typescriptProject(project, module) {
+  const directory = join(project, `ts-${module}`);
+  mkdirSync(directory);
+  writeFileSync(join(directory, 'esm.mts'), TYPESCRIPT_ESM);
+  writeFileSync(join(directory, 'cjs.cts'), TYPESCRIPT_CJS);
+  writeFileSync(
+    join(directory, 'tsconfig.json'),
+    JSON.stringify({
+      compilerOptions: {
+        strict: true,
+        module,
+        moduleResolution: module,
+        target: 'ES2022',
+        noEmit: true,
+        // The repository's @types/node: the empty project installs only from the test registry.
+        typeRoots: [join(root, 'node_modules', '@types')],
+        types: ['node'],
+      },
+      include: ['*.mts', '*.cts'],
+    }),
+  );
+  return directory;
+}
+
+try {
+  for (const name of PACKAGES) {
+    if (!existsSync(join(root, 'packages', name, 'dist'))) throw new Error(`packages/${name} is not built: run pnpm check:registry (it builds first)`);
+  }
+  const registry = await startVerdaccio();
+  console.log(`Verdaccio on ${registry}`);
+  // Anonymous publish is allowed by the config, but npm will not publish without a credential.
+  const auth = `//${new URL(registry).host}/:_authToken=anonymous`;
+  const npmrc = join(work, 'npmrc');
+  writeFileSync(npmrc, `${auth}\n`);
+  const npmEnv = { npm_config_userconfig: npmrc, npm_config_cache: join(work, 'npm-cache'), npm_config_update_notifier: 'false' };
+
+  await run('pnpm', ['-r', '--filter', './packages/*', 'publish', '--registry', registry, '--no-git-checks'], { env: npmEnv });
+  for (const name of PACKAGES) {
+    // The package document, as a registry page or `npm view` reads it.
+    checkRegistryPage(`@ws/${name}`, await (await fetch(`${registry}@ws%2f${name}`)).json());
+  }
+  console.log(`published ${PACKAGES.map((name) => `@ws/${name}`).join(', ')}; registry pages complete`);
+
+  const project = join(work, 'project');
+  mkdirSync(project);
+  writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true }));
+  const install = ['--registry', registry, '--no-audit', '--no-fund', '--loglevel=error'];
+  await run('npm', ['install', '@ws/server', '@ws/client', ...install], { cwd: project, env: npmEnv });
+  await run('npm', ['install', '-D', '@ws/testkit', ...install], { cwd: project, env: npmEnv });
+  const manifest = JSON.parse(readFileSync(join(project, 'package.json'), 'utf8'));
+  if (!manifest.dependencies?.['@ws/server'] || !manifest.dependencies?.['@ws/client'] || !manifest.devDependencies?.['@ws/testkit']) {
+    throw new Error(`npm install did not record the packages:\n${JSON.stringify(manifest, null, 2)}`);
+  }
+
+  writeFileSync(join(project, 'esm.mjs'), ESM);
+  writeFileSync(join(project, 'cjs.cjs'), CJS);
+  process.stdout.write(await run(process.execPath, ['esm.mjs'], { cwd: project }));
+  process.stdout.write(await run(process.execPath, ['cjs.cjs'], { cwd: project }));
+
+  const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+  for (const module of ['node16', 'nodenext']) {
+    await run(process.execPath, [tsc, '-p', typescriptProject(project, module)], { cwd: project });
+    console.log(`TypeScript (strict, ${module}): ok`);
+  }
+
+  const usage = await run(join(project, 'node_modules', '.bin', 'ws-testkit'), ['--help'], { cwd: project });
+  if (!usage.startsWith('Usage: ws-testkit <command>')) throw new Error(`ws-testkit --help printed:\n${usage}`);
+  console.log('ws-testkit bin from the registry: ok');
+} catch (error) {
+  console.error(`check-registry: ${error instanceof Error ? error.message : String(error)}`);
+  process.exitCode = 1;
+} finally {
+  clearTimeout(deadline);
+  cleanUp();
+}
