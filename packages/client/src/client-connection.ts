@@ -4,6 +4,12 @@ import type { HandshakeResult } from './connect/client-handshake.js';
 
 export interface ClientConnectionOptions extends ConnectionOptions, ProtocolLimits {}
 
+/** Checks the connection options (a `TypeError`/`RangeError` naming the bad one) before a handshake spends a connection on them. */
+export function checkConnectionOptions(options: ClientConnectionOptions): void {
+  resolveConnectionOptions(options, CLIENT_DEFAULTS);
+  Heartbeat.fromOption(options.heartbeat, CLIENT_DEFAULTS.heartbeat)?.stop();
+}
+
 /**
  * An open client connection: the engine every connection runs on ({@link Connection} of
  * `@ws/core/node`: `send`/`sendAsync`/`sendStream`, `for await` over messages, `ping()`

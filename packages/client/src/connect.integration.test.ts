@@ -324,6 +324,9 @@ describe('connect() against the ws server', () => {
 
   test('invalid URLs and options throw TypeError, naming what is wrong', async () => {
     await expect(connect('ftp://127.0.0.1/')).rejects.toBeInstanceOf(TypeError);
+    // Checked before connecting: port 1 refuses, so a check after the handshake would report that.
+    await expect(connect('ws://127.0.0.1:1/', { fragmentSize: 0 })).rejects.toThrow(/"fragmentSize"/);
+    await expect(connect('ws://127.0.0.1:1/', { heartbeat: { interval: -1 } })).rejects.toThrow(/"heartbeat.interval"/);
     await expect(connect('ws://127.0.0.1:1/#x')).rejects.toBeInstanceOf(TypeError);
     await expect(connect('ws://127.0.0.1:1/', { protocols: ['a b'] })).rejects.toBeInstanceOf(TypeError);
     await expect(connect('ws://127.0.0.1:1/', { headers: { 'Sec-WebSocket-Key': 'x' } })).rejects.toBeInstanceOf(

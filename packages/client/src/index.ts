@@ -38,6 +38,7 @@ export {
 } from '@ws/core';
 export {
   BackpressurePolicy,
+  ConnectionCloseReason,
   ConnectionError,
   ConnectionErrorCode,
   PingTimeoutError,

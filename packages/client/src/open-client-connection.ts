@@ -1,4 +1,4 @@
-import { ClientConnection } from './client-connection.js';
+import { checkConnectionOptions, ClientConnection } from './client-connection.js';
 import { performHandshake } from './connect/client-handshake.js';
 import { resolveUrl } from './connect/resolve-url.js';
 import type { ConnectOptions } from './connect.js';
@@ -6,8 +6,17 @@ import type { ConnectOptions } from './connect.js';
 /** One connection attempt: the handshake, then a `ClientConnection` that starts reading on the next turn. */
 export async function openClientConnection(url: string | URL, options: ConnectOptions): Promise<ClientConnection> {
   const target = resolveUrl(url);
+  // A bad connection option fails before anything is connected.
+  checkConnectionOptions(options);
   const handshake = await performHandshake(target, { ...options, protocols: normalizeProtocols(options.protocols) });
-  const connection = new ClientConnection(handshake, options);
+  let connection: ClientConnection;
+  try {
+    connection = new ClientConnection(handshake, options);
+  } catch (error) {
+    handshake.socket.destroy();
+    for (const extension of handshake.negotiatedExtensions) extension.dispose();
+    throw error;
+  }
   // Reading starts after the caller's `await` has resumed and attached its listeners.
   setImmediate(() => connection.start());
   return connection;

@@ -1,4 +1,4 @@
-import { ClientConnection } from '../client-connection.js';
+import { checkConnectionOptions, ClientConnection } from '../client-connection.js';
 import { performHandshake } from '../connect/client-handshake.js';
 import type { ClientTarget } from '../connect/resolve-url.js';
 import type { ConnectOptions } from '../connect.js';
@@ -16,6 +16,7 @@ export async function establishWebSocketConnection(
   protocols: readonly string[],
   signal: AbortSignal,
 ): Promise<ClientConnection> {
+  checkConnectionOptions(options);
   const handshake = await performHandshake(target, { ...options, protocols, signal });
   const release = (): void => {
     handshake.socket.destroy();

@@ -257,6 +257,12 @@ describe.each(roles)('Connection as a $name', (role) => {
       await second.return();
     });
 
+    it('checks the ping timeout it is given', () => {
+      const { connection } = open();
+      expect(() => connection.ping({ timeout: -1 })).toThrow(RangeError);
+      expect(() => connection.ping({ timeout: 'soon' as never })).toThrow(/"timeout"/);
+    });
+
     it('reports 1006 and the reason given to terminate', async () => {
       const { connection } = open();
       const closed = new Promise<unknown[]>((resolve) => connection.on('close', (...args) => resolve(args)));

@@ -169,6 +169,10 @@ export class Connection extends EventEmitter<ConnectionEvents> {
    * with `PingTimeoutError` after `options.timeout`.
    */
   ping(options: PingOptions = {}): Promise<number> {
+    const timeout = options.timeout;
+    if (timeout !== undefined && (typeof timeout !== 'number' || !(timeout > 0))) {
+      throw new RangeError(`The "timeout" option must be a positive number of ms; received ${String(timeout)}`);
+    }
     if (!this.#canSend()) return Promise.reject(this.#closedError());
     const data = options.data;
     const pings = (this.#pings ??= new PingTracker());
