@@ -49,7 +49,7 @@ describe('ReadGate', () => {
     expect(socket.calls).toEqual(['resume', 'pause', 'resume']);
   });
 
-  it('lets about 1 MiB of large frames through per turn', () => {
+  it('lets about 8 MiB of large frames through per turn', () => {
     const gate = new ReadGate(transport());
     gate.start();
     let chunks = 0;
@@ -57,6 +57,7 @@ describe('ReadGate', () => {
       gate.spend(64 * 1024, 1);
       chunks++;
     }
-    expect(chunks).toBe(16);
+    expect(chunks).toBeGreaterThanOrEqual(120);
+    expect(chunks).toBeLessThanOrEqual(128);
   });
 });
