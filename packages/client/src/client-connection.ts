@@ -1,5 +1,11 @@
 import { ClientProtocol, type ProtocolLimits } from '@ws/core';
-import { CLIENT_DEFAULTS, Connection, type ConnectionOptions, Heartbeat, resolveConnectionOptions } from '@ws/core/node';
+import {
+  CLIENT_DEFAULTS,
+  Connection,
+  type ConnectionOptions,
+  Heartbeat,
+  resolveConnectionOptions,
+} from '@ws/core/node';
 import type { HandshakeResult } from './connect/client-handshake.js';
 
 export interface ClientConnectionOptions extends ConnectionOptions, ProtocolLimits {}

@@ -81,6 +81,8 @@ describe('a peer that reads is never closed for its own uploads', () => {
     const { echoed, closeCode } = await pipelinedUpload(url, 40, 1024 * 1024);
     expect({ echoed, closeCode }).toEqual({ echoed: Array(40).fill(1024 * 1024), closeCode: undefined });
   });
+
+
 });
 
 describe('a peer that sends and does not read', () => {

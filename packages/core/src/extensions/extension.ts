@@ -21,9 +21,16 @@ export interface Extension {
   /**
    * Transforms one piece of an incoming message. `messageEnd` is true on the last piece.
    * Returns the decoded bytes (possibly empty), or a `ProtocolError` when the input is
-   * invalid or would decode to more than `maxOutputLength` bytes.
+   * invalid or would decode to more than `maxOutputLength` bytes. Past about `outputBudget`
+   * bytes it may stop early and set `decodePending`: the rest of the piece is decoded by
+   * `decodeMore`, so that a small piece that decodes to megabytes is worked through in bounded
+   * steps. Nothing else may be decoded until then.
    */
-  decode(piece: Uint8Array, messageEnd: boolean, maxOutputLength: number): Uint8Array | ProtocolError;
+  decode(piece: Uint8Array, messageEnd: boolean, maxOutputLength: number, outputBudget?: number): Uint8Array | ProtocolError;
+  /** The last `decode` (or `decodeMore`) stopped at its budget with output still to come. */
+  readonly decodePending: boolean;
+  /** The next part of the output of the piece `decode` stopped in. */
+  decodeMore(maxOutputLength: number, outputBudget?: number): Uint8Array | ProtocolError;
   /** Whether to transform an outgoing message of this size (e.g. a compression threshold). */
   shouldEncode(byteLength: number): boolean;
   /** Transforms one fragment of an outgoing message; `messageEnd` is true on its last fragment. */

@@ -68,6 +68,7 @@ export interface PerMessageDeflateParameters {
  * empty stored block, removed by the sender and appended by the receiver.
  */
 const TAIL = Buffer.from([0x00, 0x00, 0xff, 0xff]);
+const EMPTY_OUTPUT = Buffer.alloc(0);
 /**
  * The first octet of an empty stored block (BFINAL 0, BTYPE 00, padding): what a message whose
  * compressed bytes were all sent in earlier fragments ends with, so that the receiver's
@@ -190,6 +191,8 @@ export class PerMessageDeflate implements Extension {
   /** The engine of the message being received or sent, while it spans calls. */
   #inflating: SynchronousZlib | undefined;
   #deflating: SynchronousZlib | undefined;
+  /** While a piece's inflation stopped at its budget: whether that piece ends its message. */
+  #pendingMessageEnd: boolean | undefined;
 
   constructor(parameters: PerMessageDeflateParameters = {}) {
     const agreed = {
@@ -246,20 +249,48 @@ export class PerMessageDeflate implements Extension {
    * of the message. 2. Decompress the resulting data using DEFLATE." Each piece is inflated as
    * it arrives (so text can be validated and delivered early), the 4 octets after the last one.
    */
-  decode(piece: Uint8Array, messageEnd: boolean, maxOutputLength: number): Uint8Array | ProtocolError {
+  decode(piece: Uint8Array, messageEnd: boolean, maxOutputLength: number, outputBudget = Infinity): Uint8Array | ProtocolError {
     let inflater = this.#inflating;
     if (inflater === undefined) {
       // RFC 7692 §7.2.2: with the peer's no_context_takeover "the server MAY decompress each new
       // message with an empty LZ77 sliding window. Otherwise, the server MUST decompress each new
       // message using the LZ77 sliding window used to process the last compressed message."
-      // (and the same for a client with server_no_context_takeover).
+      // (and the same for a client with server_no_context_takeover). The engine shared between
+      // connections serves only a message decoded in one step: one that stops at its budget
+      // keeps its state in an engine of its own.
       inflater =
-        messageEnd && this.parameters.decompressNoContextTakeover
+        messageEnd && this.parameters.decompressNoContextTakeover && outputBudget === Infinity
           ? sharedInflater(this.#inflateWindowBits)
           : this.#inflater;
     }
-    const output = inflater.process(piece, maxOutputLength);
+    const output = inflater.process(piece, maxOutputLength, outputBudget);
+    return this.#afterInflate(inflater, output, messageEnd, maxOutputLength);
+  }
+
+  get decodePending(): boolean {
+    return this.#pendingMessageEnd !== undefined;
+  }
+
+  decodeMore(maxOutputLength: number, outputBudget = Infinity): Uint8Array | ProtocolError {
+    const inflater = this.#inflating;
+    const messageEnd = this.#pendingMessageEnd;
+    if (inflater === undefined || messageEnd === undefined) return EMPTY_OUTPUT;
+    this.#pendingMessageEnd = undefined;
+    return this.#afterInflate(inflater, inflater.resume(maxOutputLength, outputBudget), messageEnd, maxOutputLength);
+  }
+
+  #afterInflate(
+    inflater: SynchronousZlib,
+    output: Buffer | ZlibFailure,
+    messageEnd: boolean,
+    maxOutputLength: number,
+  ): Uint8Array | ProtocolError {
     if (!Buffer.isBuffer(output)) return this.#decodeFailed(inflater, output);
+    if (inflater.hasPendingInput) {
+      this.#inflating = inflater;
+      this.#pendingMessageEnd = messageEnd;
+      return output;
+    }
     if (!messageEnd) {
       this.#inflating = inflater;
       return output;
@@ -283,6 +314,7 @@ export class PerMessageDeflate implements Extension {
 
   #decodeFailed(inflater: SynchronousZlib, failure: ZlibFailure): ProtocolError {
     this.#inflating = undefined;
+    this.#pendingMessageEnd = undefined;
     if (inflater === this.#inflater) inflater.close();
     else inflater.reset();
     if (failure.kind === ZlibFailureKind.OutputTooLarge) {
@@ -323,6 +355,7 @@ export class PerMessageDeflate implements Extension {
   /** Frees this connection's zlib engines (the connection is gone). */
   dispose(): void {
     this.#inflating = undefined;
+    this.#pendingMessageEnd = undefined;
     this.#deflating = undefined;
     this.#inflater.close();
     this.#deflater?.close();

@@ -71,6 +71,15 @@ const EMPTY = Buffer.alloc(0);
  */
 const SCRATCH_LENGTH = 64 * 1024;
 let scratch: Buffer | undefined;
+/** The size of the buffers zlib fills directly once output outgrows the scratch (without a budget). */
+const LARGE_OUTPUT_CHUNK = 1024 * 1024;
+
+function copyOf(source: Buffer, length: number): Buffer {
+  if (length === 0) return EMPTY;
+  const copy = Buffer.allocUnsafe(length);
+  source.copy(copy, 0, 0, length);
+  return copy;
+}
 
 /**
  * The engine's own output buffer is never used (output goes to `scratch`), so it is made as
@@ -96,6 +105,8 @@ export class SynchronousZlib {
   readonly #create: () => ZlibEngine;
   #engine: ZlibEngine | undefined;
   #ended = false;
+  /** Input left when a call stopped at its output budget (zlib may still hold output for it). */
+  #pending: { readonly input: Uint8Array; readonly offset: number; readonly length: number } | undefined;
 
   private constructor(create: () => ZlibEngine) {
     this.#create = create;
@@ -130,26 +141,53 @@ export class SynchronousZlib {
    * Runs `input` through the engine and returns everything zlib produced, or a failure: more
    * than `maxOutputLength` bytes (zlib is never given room for more than one byte past the
    * limit), or input zlib rejects (Node then closes the engine; the next call creates a new one).
+   * Past `outputBudget` bytes of output it stops early, keeping the rest of the input for
+   * `resume` (see `hasPendingInput`).
    *
    * Every call ends with Z_SYNC_FLUSH: zlib's manual says "all pending output is flushed to the
    * output buffer and the output is aligned on a byte boundary", so a compressed fragment can be
    * sent and a decompressed piece delivered at once; a deflater's output then ends with the
    * empty stored block 00 00 ff ff that RFC 7692 §7.2.1 strips.
    */
-  process(input: Uint8Array, maxOutputLength: number): Buffer | ZlibFailure {
+  process(input: Uint8Array, maxOutputLength: number, outputBudget = Infinity): Buffer | ZlibFailure {
     if (this.#ended) return EMPTY;
+    this.#pending = undefined;
+    return this.#run(input, 0, input.length, maxOutputLength, outputBudget);
+  }
+
+  /**
+   * Whether the last `process` (or `resume`) stopped at its output budget with input left:
+   * `resume` produces the rest.
+   */
+  get hasPendingInput(): boolean {
+    return this.#pending !== undefined;
+  }
+
+  /** Goes on with the input the last call left at its output budget. */
+  resume(maxOutputLength: number, outputBudget = Infinity): Buffer | ZlibFailure {
+    const pending = this.#pending;
+    if (pending === undefined) return EMPTY;
+    this.#pending = undefined;
+    return this.#run(pending.input, pending.offset, pending.length, maxOutputLength, outputBudget);
+  }
+
+  #run(input: Uint8Array, offset: number, length: number, maxOutputLength: number, outputBudget: number): Buffer | ZlibFailure {
     const engine = (this.#engine ??= this.#create());
     const handle = engine._handle!;
     const state = engine._writeState;
-    const target = (scratch ??= Buffer.allocUnsafeSlow(SCRATCH_LENGTH));
-    let inputOffset = 0;
-    let inputLength = input.length;
-    let first: Buffer | undefined;
-    let rest: Buffer[] | undefined;
+    // zlib writes into `target` from `written` on. Most messages are small: the shared scratch
+    // takes them and they are copied out at their exact length. Output that fills the scratch
+    // moves to a buffer of its own, big enough for this call's budget, which zlib then fills
+    // directly: a message that inflates to megabytes is not copied piece by piece and concatenated.
+    let target = (scratch ??= Buffer.allocUnsafeSlow(SCRATCH_LENGTH));
+    let written = 0;
+    let done: Buffer[] | undefined;
     let total = 0;
+    let inputOffset = offset;
+    let inputLength = length;
     for (;;) {
-      const room = Math.max(1, Math.min(SCRATCH_LENGTH, maxOutputLength - total + 1));
-      handle.writeSync(constants.Z_SYNC_FLUSH, input, inputOffset, inputLength, target, 0, room);
+      const room = Math.max(1, Math.min(target.length - written, maxOutputLength - total + 1));
+      handle.writeSync(constants.Z_SYNC_FLUSH, input, inputOffset, inputLength, target, written, room);
       if (engine._handle === null) {
         this.#engine = undefined;
         return { kind: ZlibFailureKind.InvalidData, message: engine.errored?.message ?? 'zlib failed' };
@@ -157,15 +195,10 @@ export class SynchronousZlib {
       const outputLeft = state[0]!;
       const inputLeft = state[1]!;
       const produced = room - outputLeft;
-      if (produced > 0) {
-        total += produced;
-        if (total > maxOutputLength) {
-          return { kind: ZlibFailureKind.OutputTooLarge, message: `Output exceeds ${maxOutputLength} bytes` };
-        }
-        const copy = Buffer.allocUnsafe(produced);
-        target.copy(copy, 0, 0, produced);
-        if (first === undefined) first = copy;
-        else (rest ??= []).push(copy);
+      written += produced;
+      total += produced;
+      if (total > maxOutputLength) {
+        return { kind: ZlibFailureKind.OutputTooLarge, message: `Output exceeds ${maxOutputLength} bytes` };
       }
       if (outputLeft !== 0) {
         // zlib stops with input left and output room only at the end of the stream (inflate
@@ -173,24 +206,39 @@ export class SynchronousZlib {
         if (inputLeft !== 0) this.#ended = true;
         break;
       }
-      // The output space is full: more output may be pending. Go on where zlib stopped.
+      // The output space is full: more output may be pending. Go on where zlib stopped, or,
+      // past the budget, later: a small input can inflate to megabytes, and the caller bounds
+      // the work it does per turn of the event loop.
       inputOffset += inputLength - inputLeft;
       inputLength = inputLeft;
+      if (total >= outputBudget) {
+        this.#pending = { input, offset: inputOffset, length: inputLength };
+        break;
+      }
+      if (written === target.length) {
+        (done ??= []).push(target === scratch ? Buffer.from(target) : target);
+        const budgetLeft = outputBudget === Infinity ? LARGE_OUTPUT_CHUNK : outputBudget - total + SCRATCH_LENGTH;
+        target = Buffer.allocUnsafe(Math.max(SCRATCH_LENGTH, Math.min(LARGE_OUTPUT_CHUNK, budgetLeft, maxOutputLength - total + 1)));
+        written = 0;
+      }
     }
-    if (first === undefined) return EMPTY;
-    if (rest === undefined) return first;
-    return Buffer.concat([first, ...rest], total);
+    const last = target === scratch ? copyOf(target, written) : target.subarray(0, written);
+    if (done === undefined) return last;
+    if (written > 0) done.push(last);
+    return done.length === 1 ? done[0]! : Buffer.concat(done, total);
   }
 
   /** Starts a new stream with an empty window, keeping the engine's memory. */
   reset(): void {
     this.#ended = false;
+    this.#pending = undefined;
     this.#engine?.reset();
   }
 
   /** Frees the engine; the next `process` creates a new one. */
   close(): void {
     this.#ended = false;
+    this.#pending = undefined;
     this.#engine?.close();
     this.#engine = undefined;
   }

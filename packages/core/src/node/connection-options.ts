@@ -13,9 +13,10 @@ export interface ConnectionOptions {
    */
   readonly fragmentSize?: number;
   /**
-   * While more than this many bytes of output wait to be written (`bufferedAmount`), the
-   * connection stops reading from the peer: TCP then slows a peer that sends faster than it
-   * reads our replies, and it is never closed for it. Default 1 MiB.
+   * While replies to the peer's messages (sent from a `'message'` listener) leave more than this
+   * many bytes unwritten (`bufferedAmount`), the connection stops reading from the peer: TCP then
+   * slows a peer that sends faster than it reads our replies, and it is never closed for it.
+   * Default 1 MiB.
    */
   readonly outputHighWaterMark?: number;
   /** `bufferedAmount` past which `onBackpressure` applies to a send. Default 16 MiB. */
@@ -42,6 +43,12 @@ export const DEFAULT_FRAGMENT_SIZE = 128 * 1024;
 export const DEFAULT_OUTPUT_HIGH_WATER_MARK = 1024 * 1024;
 export const DEFAULT_MAX_BUFFERED_AMOUNT = 16 * 1024 * 1024;
 export const DEFAULT_RECEIVE_HIGH_WATER_MARK = 1024 * 1024;
+/**
+ * The protocol work one call may do for a connection on the engine (see `Protocol`'s
+ * `workBudget`): about 4,000 tiny frames or 1 MiB of inflated output, then the rest on the next
+ * turn. The engine also shares a budget per turn among all connections (read-gate.ts).
+ */
+export const PROTOCOL_WORK_BUDGET = 1024 * 1024;
 
 /**
  * Role defaults. The server pings (a server outlives its peers, and a vanished peer would hold

@@ -10,7 +10,7 @@ import {
   type ProtocolEvent,
 } from '@ws/core';
 import { ConnectionError } from './connection-error.js';
-import type { ResolvedConnectionOptions } from './connection-options.js';
+import { PROTOCOL_WORK_BUDGET, type ResolvedConnectionOptions } from './connection-options.js';
 import type { CloseInfo, ConnectionEvents, ConnectionSetup, PingOptions } from './connection-types.js';
 import { type Heartbeat, kHeartbeatExempt, kHeartbeatPing, kHeartbeatTimedOut } from './heartbeat.js';
 import { MessageInbox } from './message-inbox.js';
@@ -56,7 +56,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   constructor(transport: Duplex, protocol: Protocol, setup: ConnectionSetup) {
     super();
     this.#settings = setup.settings;
-    this.#pump = new TransportPump(transport, protocol, this, setup.settings.closeTimeout);
+    this.#pump = new TransportPump(transport, protocol, this, setup.settings.closeTimeout, PROTOCOL_WORK_BUDGET);
     this.#send = new SendPath(this.#pump, setup.settings, this);
     this.#subprotocol = setup.protocol ?? '';
     this.#extensions = setup.extensions ?? '';
@@ -310,7 +310,6 @@ export class Connection extends EventEmitter<ConnectionEvents> {
           break;
       }
     }
-    if (this.#closeError === undefined) this.#send.updateOutputPause();
   }
 
   [kTransportClosed](): void {

@@ -12,21 +12,20 @@ export const ReadPause = {
   Turn: 8,
   /** The connection failed: nothing more is read until its close frame is out. */
   Failed: 16,
+  /** The protocol holds input it has not worked through yet (its work budget per turn was spent). */
+  Work: 32,
 } as const;
 
 export type ReadPause = (typeof ReadPause)[keyof typeof ReadPause];
 
 /**
- * The work one connection's input may cause in one turn of the event loop, in units of about a
- * quarter of a nanosecond: a frame costs 256 (its header, events and bookkeeping), a payload
- * byte 1/8 (unmasking and copying run at several GB/s). So about 4,000 tiny frames, or 8 MiB of
- * large ones, per turn: around a millisecond or two of decoding either way. Counting bytes at
- * full weight cut every large message over turns, which cost large-message echo throughput
- * (pausing and resuming each transport per message) without making anyone's turn fairer.
+ * The bytes one connection may hand its protocol per turn of the event loop: 8 MiB, a
+ * millisecond or two of unmasking and copying. The protocol bounds the rest of the work per
+ * call itself (frames and inflated bytes, its `workBudget`), so bytes are all that is counted
+ * here; counting a large message's bytes more tightly cut it over several turns, which cost
+ * large-message throughput without making anyone's turn fairer.
  */
-const TURN_BUDGET = 1024 * 1024;
-const FRAME_COST = 256;
-const BYTE_COST = 1 / 8;
+const TURN_BYTES = 8 * 1024 * 1024;
 
 /** The turn of the event loop, advanced by one shared `setImmediate` while any input flows. */
 let currentTurn = 1;
@@ -35,6 +34,40 @@ let turnAdvanceScheduled = false;
 function advanceTurn(): void {
   turnAdvanceScheduled = false;
   currentTurn++;
+}
+
+/** Notes that input flows in this turn: the turn counter advances at the next check phase. */
+function noteTurn(): void {
+  if (!turnAdvanceScheduled) {
+    turnAdvanceScheduled = true;
+    setImmediate(advanceTurn);
+  }
+}
+
+/**
+ * The protocol work (frames, inflated bytes: see `Protocol`'s `workBudget`) all connections of
+ * the process may do in one turn of the event loop together: a few milliseconds. Per-connection
+ * budgets alone let a hundred connections each inflate their megabyte in the same turn.
+ */
+const SHARED_TURN_WORK = 4 * 1024 * 1024;
+/** What one call may always do, even past the shared budget: a small message is never held back a turn. */
+const MIN_CALL_WORK = 16 * 1024;
+let sharedWorkTurn = 0;
+let sharedWorkLeft = SHARED_TURN_WORK;
+
+/** The work budget for one protocol call now: at most `perCall`, within what this turn has left. */
+export function turnWorkBudget(perCall: number): number {
+  noteTurn();
+  if (sharedWorkTurn !== currentTurn) {
+    sharedWorkTurn = currentTurn;
+    sharedWorkLeft = SHARED_TURN_WORK;
+  }
+  return Math.max(MIN_CALL_WORK, Math.min(perCall, sharedWorkLeft));
+}
+
+/** Counts a protocol call's work against this turn's shared budget. */
+export function spendTurnWork(work: number): void {
+  sharedWorkLeft -= work;
 }
 
 /**
@@ -85,18 +118,15 @@ export class ReadGate {
     else if (after === 0) this.#transport.resume();
   }
 
-  /** Counts one chunk's work against this turn's budget; past it, reading waits for the next turn. */
-  spend(bytes: number, frames: number): void {
+  /** Counts one chunk against this turn's budget; past it, reading waits for the next turn. */
+  spend(bytes: number): void {
     if (this.#turn !== currentTurn) {
       this.#turn = currentTurn;
       this.#turnCost = 0;
-      if (!turnAdvanceScheduled) {
-        turnAdvanceScheduled = true;
-        setImmediate(advanceTurn);
-      }
+      noteTurn();
     }
-    this.#turnCost += bytes * BYTE_COST + frames * FRAME_COST;
-    if (this.#turnCost > TURN_BUDGET && (this.#reasons & ReadPause.Turn) === 0) {
+    this.#turnCost += bytes;
+    if (this.#turnCost > TURN_BYTES && (this.#reasons & ReadPause.Turn) === 0) {
       this.set(ReadPause.Turn, true);
       setImmediate(ReadGate.#nextTurn, this);
     }

@@ -150,9 +150,17 @@ export class SendPath {
     this.#queue?.rejectAll(error);
   }
 
-  /** Flow control: stop reading while more than `outputHighWaterMark` bytes wait to be written. */
-  updateOutputPause(): void {
-    this.#pump.gate.set(ReadPause.Output, this.bufferedAmount > this.#settings.outputHighWaterMark);
+  /**
+   * Flow control: stop reading when a reply (`afterReply`: a send made while the peer's own
+   * events are delivered) leaves more than `outputHighWaterMark` bytes waiting to be written,
+   * and read again once output is under the mark. Output the application sends of its own accord (an
+   * upload, a broadcast) never stops reading: two endpoints that both stopped reading because
+   * their own uploads backed up would wait on each other forever.
+   */
+  updateOutputPause(afterReply = false): void {
+    const gate = this.#pump.gate;
+    if (this.bufferedAmount <= this.#settings.outputHighWaterMark) gate.set(ReadPause.Output, false);
+    else if (afterReply) gate.set(ReadPause.Output, true);
   }
 
   /** Past `maxBufferedAmount`: what `drop` or `close` makes of a send; undefined to go on. */
@@ -188,7 +196,7 @@ export class SendPath {
     }
     const bytes = typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload;
     this.#sendQueue().addData(bytes, isBinary, fin, options?.compress, waiter, fromStream);
-    this.updateOutputPause();
+    this.updateOutputPause(this.#pump.isDelivering);
     return this.#queuedStatus();
   }
 
@@ -204,7 +212,7 @@ export class SendPath {
   #directStatus(waiter: Waiter | undefined): SendStatus {
     const backedUp = this.#pump.transport.writableNeedDrain;
     if (backedUp || waiter !== undefined) this.#sendQueue().handed(waiter, backedUp);
-    this.updateOutputPause();
+    this.updateOutputPause(this.#pump.isDelivering);
     return backedUp ? SendStatus.Queued : SendStatus.Sent;
   }
 

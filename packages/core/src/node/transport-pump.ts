@@ -2,7 +2,7 @@ import type { Buffer } from 'node:buffer';
 import type { Duplex } from 'node:stream';
 import type { Protocol, ProtocolEvent } from '@ws/core';
 import { flushOutput } from './flush-output.js';
-import { ReadGate, ReadPause } from './read-gate.js';
+import { ReadGate, ReadPause, spendTurnWork, turnWorkBudget } from './read-gate.js';
 
 /** What the pump calls back into: the connection, under symbols that are not part of its API. */
 export const kDeliver: unique symbol = Symbol('pump.deliver');
@@ -36,13 +36,19 @@ export class TransportPump {
   readonly #closeTimeout: number;
   #delivering = false;
   #failed = false;
+  /** A `continueReceiving` is scheduled for the next turn. */
+  #continuing = false;
   #closeTimer: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(transport: Duplex, protocol: Protocol, host: PumpHost, closeTimeout: number) {
+  /** The most protocol work one call does (see `Protocol`'s `workBudget`). */
+  readonly #workPerCall: number;
+
+  constructor(transport: Duplex, protocol: Protocol, host: PumpHost, closeTimeout: number, workPerCall: number) {
     this.transport = transport;
     this.protocol = protocol;
     this.#host = host;
     this.#closeTimeout = closeTimeout;
+    this.#workPerCall = workPerCall;
     this.gate = new ReadGate(transport);
   }
 
@@ -132,10 +138,33 @@ export class TransportPump {
 
   #receive(chunk: Buffer): void {
     const protocol = this.protocol;
-    const framesBefore = protocol.framesReceived;
-    protocol.receiveData(chunk);
-    this.gate.spend(chunk.length, protocol.framesReceived - framesBefore);
+    protocol.receiveData(chunk, turnWorkBudget(this.#workPerCall));
+    spendTurnWork(protocol.workDone);
+    this.gate.spend(chunk.length);
     this.#pump();
+    if (protocol.hasPendingWork) this.#continueNextTurn();
+  }
+
+  /**
+   * The protocol stopped at its work budget (a flood of tiny frames, a message that inflates to
+   * megabytes): reading waits, and the rest is worked through on the next turn, after other
+   * connections had theirs.
+   */
+  #continueNextTurn(): void {
+    if (this.#continuing) return;
+    this.#continuing = true;
+    this.gate.set(ReadPause.Work, true);
+    setImmediate(TransportPump.#continueReceiving, this);
+  }
+
+  static #continueReceiving(pump: TransportPump): void {
+    pump.#continuing = false;
+    if (pump.transport.destroyed) return;
+    pump.protocol.continueReceiving(turnWorkBudget(pump.#workPerCall));
+    spendTurnWork(pump.protocol.workDone);
+    pump.#pump();
+    if (pump.protocol.hasPendingWork) pump.#continueNextTurn();
+    else pump.gate.set(ReadPause.Work, false);
   }
 
   #pump(): void {

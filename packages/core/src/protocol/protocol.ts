@@ -44,7 +44,19 @@ export interface ProtocolOptions extends ProtocolLimits {
   readonly deferCloseEcho?: boolean;
   /** Extensions negotiated in the handshake, in the order the response listed them. */
   readonly extensions?: readonly Extension[];
+  /**
+   * The most work one `receiveData` (or `continueReceiving`) call does: each frame counts
+   * `FRAME_WORK` and each byte an extension decodes (inflates) counts one. Past it, the call
+   * stops with the rest of the input kept and `hasPendingWork` set; the I/O layer calls
+   * `continueReceiving()` later (on the next turn of its event loop), so a flood of tiny frames
+   * or a small message that inflates to megabytes is worked through in bounded steps. Default
+   * Infinity: everything received is processed at once.
+   */
+  readonly workBudget?: number;
 }
+
+/** What one frame costs against `workBudget`: about what decoding 256 bytes of inflated output does. */
+export const FRAME_WORK = 256;
 
 export interface SendOptions {
   /** False leaves the message open: more fragments follow with `sendContinuation`. Default true. */
@@ -105,7 +117,15 @@ export class Protocol {
   #sendingExtension: Extension | undefined;
 
   #pendingPongs = 0;
-  #framesReceived = 0;
+  readonly #workBudget: number;
+  #workLeft = Infinity;
+  #workUsed = 0;
+  /** Input received while the processing of earlier input is suspended, in order. */
+  #heldChunks: Buffer[] | undefined;
+  /** Processing stopped at the work budget: `continueReceiving` goes on. */
+  #suspended = false;
+  /** The piece whose decoding the extension left at its budget: whether it ends its frame and message. */
+  #decodeSuspended: { readonly frameComplete: boolean; readonly messageEnd: boolean } | undefined;
   #discardInput = false;
   #closeSent = false;
   #closeReceived: { code: number; reason: string } | undefined;
@@ -134,6 +154,7 @@ export class Protocol {
     }
     this.#extensionRsvBits = rsvBits;
     this.#deferCloseEcho = options.deferCloseEcho ?? false;
+    this.#workBudget = positiveLimit(options.workBudget, Infinity, 'workBudget');
   }
 
   get state(): ConnectionState {
@@ -148,11 +169,6 @@ export class Protocol {
   /** A message was started with `fin: false` and its final fragment not sent yet. */
   get isSendingFragmented(): boolean {
     return this.#sendingFragmented;
-  }
-
-  /** Frames received so far (headers parsed): what the I/O layer counts to bound the work done per turn. */
-  get framesReceived(): number {
-    return this.#framesReceived;
   }
 
   get closeSent(): boolean {
@@ -186,18 +202,74 @@ export class Protocol {
   // ---- Input -------------------------------------------------------------------------------
 
   /** Feeds bytes from the transport. Never throws on peer input: a violation fails the connection. */
-  receiveData(chunk: Buffer): void {
+  receiveData(chunk: Buffer, workBudget = this.#workBudget): void {
+    this.#workUsed = 0;
     if (this.#discardInput || chunk.length === 0) return;
+    if (this.#suspended) {
+      (this.#heldChunks ??= []).push(chunk);
+      return;
+    }
+    this.#workLeft = workBudget;
+    this.#decoder.push(chunk);
+    this.#decodeFrames();
+  }
+
+  /** Whether processing stopped at the work budget with input left: call `continueReceiving()`. */
+  get hasPendingWork(): boolean {
+    return this.#suspended;
+  }
+
+  /**
+   * Goes on with the input a call left at its work budget (see `workBudget`); `workBudget`
+   * bounds this call instead (an I/O layer sharing one budget among its connections).
+   */
+  continueReceiving(workBudget = this.#workBudget): void {
+    this.#continue(workBudget);
+  }
+
+  /** The work the last `receiveData` or `continueReceiving` did, in `workBudget` units. */
+  get workDone(): number {
+    return this.#workUsed;
+  }
+
+  #continue(budget: number): void {
+    this.#workUsed = 0;
+    if (!this.#suspended) return;
+    this.#suspended = false;
+    this.#workLeft = budget;
+    if (this.#discardInput) {
+      this.#heldChunks = undefined;
+      return;
+    }
+    if (this.#decodeSuspended !== undefined && !this.#resumeDecode()) return;
+    if (this.#suspended) return;
+    this.#decodeFrames();
+  }
+
+  #charge(work: number): void {
+    this.#workLeft -= work;
+    this.#workUsed += work;
+  }
+
+  /** Runs the decoder over the input until it needs more, fails, or the work budget is spent. */
+  #decodeFrames(): void {
     const decoder = this.#decoder;
-    decoder.push(chunk);
     for (;;) {
+      if (this.#workLeft <= 0) {
+        this.#suspended = true;
+        return;
+      }
       const step = decoder.next();
       if (step === DecodeStep.Payload) {
         if (!this.#onPayload(decoder.payload, decoder.frameComplete)) return;
+        if (this.#suspended) return;
       } else if (step === DecodeStep.Header) {
+        this.#charge(FRAME_WORK);
         if (!this.#onHeader()) return;
       } else if (step === DecodeStep.NeedMore) {
-        return;
+        const held = this.#heldChunks?.shift();
+        if (held === undefined) return;
+        decoder.push(held);
       } else {
         this.#fail(decoder.errorCode!, decoder.errorMessage);
         return;
@@ -208,6 +280,8 @@ export class Protocol {
   /** The transport's read side ended. */
   receiveEof(): void {
     if (this.#eofReceived) return;
+    // What was received before the end is processed first (a close frame may be in it).
+    this.#continue(Infinity);
     this.#eofReceived = true;
     this.#discardInput = true;
     this.#releaseMessage();
@@ -348,7 +422,6 @@ export class Protocol {
   // ---- Receiving frames --------------------------------------------------------------------
 
   #onHeader(): boolean {
-    this.#framesReceived++;
     const decoder = this.#decoder;
     const opcode = decoder.opcode;
     const rsv = decoder.rsv;
@@ -438,29 +511,52 @@ export class Protocol {
     if (isControlOpcode(this.#frameOpcode)) return this.#onControlPiece(piece, frameComplete);
 
     const messageEnd = frameComplete && this.#decoder.fin;
-    let data: Buffer = piece;
-    if (this.#messageExtension !== undefined) {
-      const budget = this.#maxMessageSize - this.#messageDecodedLength;
-      const decoded = this.#messageExtension.decode(piece, messageEnd, budget);
-      if (decoded instanceof ProtocolError) return this.#failWith(decoded);
-      data = toBuffer(decoded);
-      this.#messageDecodedLength += data.length;
-      // An extension must honour its budget; this check keeps a faulty one from lifting the cap.
-      if (this.#messageDecodedLength > this.#maxMessageSize) {
-        return this.#fail('WS_ERR_MESSAGE_TOO_BIG', `Decoded message exceeds maxMessageSize ${this.#maxMessageSize}`);
-      }
+    const extension = this.#messageExtension;
+    if (extension === undefined) {
+      // A text message that arrived whole, in one chunk, is checked at once by the native
+      // validator; anything else goes through the incremental one.
+      const wholeInOneView = this.#frameIsWholeMessage && frameComplete && piece.length === this.#decoder.payloadLength;
+      return this.#onMessageData(piece, frameComplete, messageEnd, wholeInOneView);
     }
+    const remaining = this.#maxMessageSize - this.#messageDecodedLength;
+    const decoded = extension.decode(piece, messageEnd, remaining, Math.max(1, this.#workLeft));
+    return this.#onDecoded(decoded, frameComplete, messageEnd);
+  }
 
+  /** Goes on with the piece an extension left at its budget; false when the connection failed. */
+  #resumeDecode(): boolean {
+    const { frameComplete, messageEnd } = this.#decodeSuspended!;
+    this.#decodeSuspended = undefined;
+    const remaining = this.#maxMessageSize - this.#messageDecodedLength;
+    const decoded = this.#messageExtension!.decodeMore(remaining, Math.max(1, this.#workLeft));
+    return this.#onDecoded(decoded, frameComplete, messageEnd);
+  }
+
+  /** What an extension decoded from a piece: checked, counted, delivered; suspended if it has more. */
+  #onDecoded(decoded: Uint8Array | ProtocolError, frameComplete: boolean, messageEnd: boolean): boolean {
+    if (decoded instanceof ProtocolError) return this.#failWith(decoded);
+    const data = toBuffer(decoded);
+    this.#messageDecodedLength += data.length;
+    this.#charge(data.length);
+    // An extension must honour its budget; this check keeps a faulty one from lifting the cap.
+    if (this.#messageDecodedLength > this.#maxMessageSize) {
+      return this.#fail('WS_ERR_MESSAGE_TOO_BIG', `Decoded message exceeds maxMessageSize ${this.#maxMessageSize}`);
+    }
+    if (this.#messageExtension!.decodePending) {
+      // The rest of this piece's output comes on `continueReceiving`: what came so far ends
+      // neither the frame nor the message.
+      this.#decodeSuspended = { frameComplete, messageEnd };
+      this.#suspended = true;
+      return this.#onMessageData(data, false, false, false);
+    }
+    return this.#onMessageData(data, frameComplete, messageEnd, false);
+  }
+
+  /** A message's payload bytes (decoded): UTF-8 checked for text, then delivered or assembled. */
+  #onMessageData(data: Buffer, frameComplete: boolean, messageEnd: boolean, wholeInOneView: boolean): boolean {
     const isText = this.#messageOpcode === Opcode.Text;
-    // A text message that arrived whole, in one chunk, is checked at once by the native
-    // validator; anything else goes through the incremental one, which fails on the first
-    // invalid byte even before the frame carrying it has fully arrived.
-    const wholeInOneView =
-      this.#frameIsWholeMessage && frameComplete && piece.length === this.#decoder.payloadLength;
     if (isText) {
-      const valid = wholeInOneView && this.#messageExtension === undefined
-        ? isValidUtf8(data)
-        : this.#updateUtf8(data, messageEnd);
+      const valid = wholeInOneView ? isValidUtf8(data) : this.#updateUtf8(data, messageEnd);
       // RFC 6455 §8.1: "When an endpoint is to interpret a byte stream as UTF-8 but finds that
       // the byte stream is not, in fact, a valid UTF-8 stream, that endpoint MUST _Fail the WebSocket Connection_."
       if (!valid) return this.#fail('WS_ERR_INVALID_UTF8', 'Text message is not valid UTF-8');
@@ -487,7 +583,12 @@ export class Protocol {
       const knownLength =
         this.#frameIsWholeMessage && this.#messageExtension === undefined ? this.#decoder.payloadLength : undefined;
       assembler.append(data, knownLength);
-      if (messageEnd) this.#pushEvent({ type: 'message', data: assembler.take(), isBinary: !isText });
+      if (messageEnd) {
+        const message = assembler.take();
+        // Joining a decoded message's pieces copies all of it at once: work like decoding it.
+        if (this.#messageExtension !== undefined) this.#charge(message.length);
+        this.#pushEvent({ type: 'message', data: message, isBinary: !isText });
+      }
     }
     if (messageEnd) this.#messageInProgress = false;
     return true;
@@ -676,6 +777,9 @@ export class Protocol {
   }
 
   #releaseMessage(): void {
+    this.#decodeSuspended = undefined;
+    this.#heldChunks = undefined;
+    this.#suspended = false;
     this.#assembler?.clear();
     this.#messageInProgress = false;
     this.#controlPayload = undefined;
