@@ -1,5 +1,6 @@
 import { Buffer } from 'node:buffer';
 import { once } from 'node:events';
+import type { Socket } from 'node:net';
 import { computeAcceptKey, ConnectionClosedError, HandshakeError, Opcode, ProtocolError } from '@ws/core';
 import { ScriptedServer } from '@ws/testkit';
 import { afterEach, describe, expect, test } from 'vitest';
@@ -279,6 +280,67 @@ describe('a hostile server, during the handshake', () => {
     const connection = await connecting;
     cleanups.push(() => connection.terminate());
     expect(connection.readyState).toBe(1);
+  });
+});
+
+describe('a hostile server, memory and time during the handshake', () => {
+  /** Connects to a scripted server whose answer `answer` writes on the raw socket. */
+  async function rawAnswerFailure(answer: (socket: Socket) => void, options: ConnectOptions = {}) {
+    const server = await listen();
+    const connecting = connect(server.url, options).catch((error: unknown) => error);
+    const upgrade = await server.nextUpgrade();
+    upgrade.socket.on('error', () => undefined);
+    const started = performance.now();
+    answer(upgrade.socket);
+    const error = await connecting;
+    expect(error).toBeInstanceOf(HandshakeError);
+    return { error: error as HandshakeError, elapsed: performance.now() - started, socket: upgrade.socket };
+  }
+
+  test('a head trickled byte by byte and never ended is bounded by handshakeTimeout', async () => {
+    let timer: NodeJS.Timeout | undefined;
+    const { error, elapsed } = await rawAnswerFailure(
+      (socket) => {
+        socket.write('HTTP/1.1 101 Switching Protocols\r\nX-Pad: ');
+        timer = setInterval(() => socket.write('a'), 2);
+      },
+      { handshakeTimeout: 300 },
+    );
+    clearInterval(timer);
+    expect(error).toMatchObject({ code: 'WS_ERR_HANDSHAKE_TIMEOUT', status: 0 });
+    expect(elapsed).toBeLessThan(2000);
+  });
+
+  test('endless 100 Continue fails after the interim-response cap, not at handshakeTimeout', async () => {
+    const burst = Buffer.from('HTTP/1.1 100 Continue\r\n\r\n'.repeat(1000));
+    const { error, elapsed, socket } = await rawAnswerFailure(
+      (raw) => {
+        const pump = (): void => {
+          if (raw.destroyed) return;
+          if (raw.write(burst)) setImmediate(pump);
+          else raw.once('drain', pump);
+        };
+        pump();
+      },
+      { handshakeTimeout: 10_000 },
+    );
+    expect(error).toMatchObject({
+      code: 'WS_ERR_HANDSHAKE_STATUS',
+      status: 0,
+      message: 'More than 16 interim responses before the handshake response',
+    });
+    expect(elapsed).toBeLessThan(1000);
+    // The client hung up (a reset, as it had unread bytes): the server's socket closes.
+    if (!socket.destroyed) await new Promise((resolve) => socket.once('close', resolve));
+  });
+
+  test('an oversized header block fails with WS_ERR_HANDSHAKE_STATUS before it ends', async () => {
+    const error = await handshakeFailure((key) => `${validHead(key)}X-Pad: ${'a'.repeat(17 * 1024)}\r\n\r\n`);
+    expect(error).toMatchObject({
+      code: 'WS_ERR_HANDSHAKE_STATUS',
+      status: 0,
+      message: 'The handshake response head exceeds 16384 bytes (interim responses included)',
+    });
   });
 });
 

@@ -95,7 +95,7 @@ export class WebSocketServer<Data = undefined> extends EventEmitter<WebSocketSer
   constructor(options: WebSocketServerOptions<Data>) {
     super();
     this.#options = resolveServerOptions(options);
-    this.#unupgraded = new UnupgradedSockets(this.#options.handshakeTimeout);
+    this.#unupgraded = new UnupgradedSockets({ timeout: this.#options.handshakeTimeout });
     if (options.port !== undefined) {
       this.#ownServer = this.#listen(options.port, options.host, options.backlog);
     } else if (options.server !== undefined) {

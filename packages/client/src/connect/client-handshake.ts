@@ -15,7 +15,7 @@ import {
 import { flattenHeaders } from './flatten-headers.js';
 import { openTransport, type TransportOptions } from './open-transport.js';
 import type { ProxyEnvironment } from './proxy-for-url.js';
-import { readResponseHead, type ResponseHead } from './read-response-head.js';
+import { readResponseHead } from './read-response-head.js';
 import { type ClientTarget, resolveUrl } from './resolve-url.js';
 
 /** Extra request header fields: a name with one value, or several (one line each). */
@@ -210,15 +210,8 @@ async function handshakeOnce(
   }
   socket.write(request);
 
-  let response: ResponseHead;
-  for (;;) {
-    response = await readResponseHead(socket, signal);
-    // RFC 7231 §6.2: "A client MUST be able to parse one or more 1xx responses received prior to
-    // a final response, even if the client does not expect one." 101 is the final one here.
-    if (response.statusCode < 100 || response.statusCode >= 200 || response.statusCode === 101) break;
-    if (response.rest.length > 0) socket.unshift(response.rest);
-    socket.resume();
-  }
+  // Interim 1xx responses are skipped by the reader, within one byte budget for the whole answer.
+  const response = await readResponseHead(socket, signal);
 
   const location = response.headers.location;
   if (REDIRECT_STATUSES.has(response.statusCode) && typeof location === 'string' && location !== '') {

@@ -33,6 +33,14 @@ describe('readResponseHead', () => {
     expect(head.rest.length).toBe(0);
   });
 
+  test('skips interim responses in one read and leaves the stream paused after the final head', async () => {
+    const stream = feed(['HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n', response, 'after']);
+    const head = await readResponseHead(stream, signal);
+    expect(head.statusCode).toBe(101);
+    expect(stream.isPaused()).toBe(true);
+    expect(String(stream.read())).toBe('after');
+  });
+
   test('accepts bare LF line ends and unfolds obs-fold', async () => {
     const head = await readResponseHead(feed(['HTTP/1.0 200 OK\nX-Long: one\n  two\n\n']), signal);
     expect(head).toMatchObject({ statusCode: 200, headers: { 'x-long': 'one two' } });
@@ -50,10 +58,13 @@ describe('readResponseHead', () => {
   });
 
   test('rejects a head larger than the limit without waiting for its end', async () => {
-    const error = await readResponseHead(feed(['HTTP/1.1 101 OK\r\n', `X: ${'a'.repeat(200)}\r\n`]), signal, 100).catch(
-      (caught: unknown) => caught,
-    );
-    expect(error).toMatchObject({ code: 'WS_ERR_HANDSHAKE_STATUS', message: 'The response head exceeds 100 bytes' });
+    const error = await readResponseHead(feed(['HTTP/1.1 101 OK\r\n', `X: ${'a'.repeat(200)}\r\n`]), signal, {
+      maxSize: 100,
+    }).catch((caught: unknown) => caught);
+    expect(error).toMatchObject({
+      code: 'WS_ERR_HANDSHAKE_STATUS',
+      message: 'The handshake response head exceeds 100 bytes (interim responses included)',
+    });
   });
 
   test('rejects when the stream ends before the head is complete', async () => {
