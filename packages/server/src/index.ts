@@ -8,7 +8,8 @@ export {
   DEFAULT_HANDSHAKE_TIMEOUT,
   type WebSocketServerOptions,
 } from './web-socket-server-options.js';
-export { ServerConnection, type ServerConnectionSetup } from './server-connection.js';
+export { ServerConnection, type ServerConnectionSetup, type TopicMembership } from './server-connection.js';
+export type { PublishOptions } from './topic-registry.js';
 export {
   encodeMessage,
   encodeCompressedMessage,

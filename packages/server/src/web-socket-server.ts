@@ -7,7 +7,9 @@ import type { Duplex } from 'node:stream';
 import { encodeClosePayload, HandshakeError, type PerMessageDeflate, ServerProtocol } from '@ws/core';
 import { ConnectionError, type SendData } from '@ws/core/node';
 import { BroadcastMessage, type BroadcastResult, writeToAll } from './broadcast.js';
-import { ServerConnection } from './server-connection.js';
+import { checkTopic } from './check-topic.js';
+import { kLeaveTopics, ServerConnection } from './server-connection.js';
+import { type PublishOptions, TopicRegistry } from './topic-registry.js';
 import { UnupgradedSockets } from './unupgraded-sockets.js';
 import { negotiateUpgrade, type UpgradeOutcome } from './upgrade/handle-upgrade.js';
 import { rejectUpgrade } from './upgrade/reject-upgrade.js';
@@ -87,6 +89,7 @@ export class WebSocketServer<Data = undefined> extends EventEmitter<WebSocketSer
   readonly #handshakes = new Map<Duplex, AbortController>();
   /** Standalone: sockets connected but whose request head has not arrived (the slowloris guard). */
   readonly #unupgraded: UnupgradedSockets;
+  readonly #topics: TopicRegistry<Data>;
 
   #state: ServerState = ServerState.Open;
   #closing: Promise<void> | undefined;
@@ -96,6 +99,7 @@ export class WebSocketServer<Data = undefined> extends EventEmitter<WebSocketSer
     super();
     this.#options = resolveServerOptions(options);
     this.#unupgraded = new UnupgradedSockets(this.#options.handshakeTimeout);
+    this.#topics = new TopicRegistry(this.#options.connection.fragmentSize, (connection) => this.#deflateOf.get(connection));
     if (options.port !== undefined) {
       this.#ownServer = this.#listen(options.port, options.host, options.backlog);
     } else if (options.server !== undefined) {
@@ -235,6 +239,22 @@ export class WebSocketServer<Data = undefined> extends EventEmitter<WebSocketSer
   }
 
   /**
+   * Sends one message to every connection subscribed to `topic` (see `ServerConnection.subscribe`),
+   * minus `except`. Framed, and compressed per set of deflate settings, once for all of them, as
+   * `broadcast` does; the result counts what became of the message per subscriber.
+   */
+  publish(topic: string, data: SendData, options: PublishOptions<Data> = {}): BroadcastResult {
+    checkTopic(topic);
+    return this.#topics.publish(topic, data, options);
+  }
+
+  /** How many connections of this server are subscribed to `topic`. */
+  subscribers(topic: string): number {
+    checkTopic(topic);
+    return this.#topics.count(topic);
+  }
+
+  /**
    * Shuts down: stops accepting (handshakes in progress get 503), closes every connection with
    * `code` (a closing handshake each), destroys the ones still open after `timeout`, closes the
    * HTTP server it created, and resolves when every socket is gone. Calling it again returns
@@ -310,6 +330,7 @@ export class WebSocketServer<Data = undefined> extends EventEmitter<WebSocketSer
 
   /** One function for every connection (a closure per connection would stay with it for its life). */
   readonly #connectionClosed = (closed: ServerConnection<Data>): void => {
+    closed[kLeaveTopics]();
     this.#connections.delete(closed);
     this.#checkAllGone();
   };
@@ -349,6 +370,7 @@ export class WebSocketServer<Data = undefined> extends EventEmitter<WebSocketSer
         settings: options.connection,
         heartbeat: options.heartbeat,
         onClosed: this.#connectionClosed,
+        topics: this.#topics,
       },
     );
     this.#connections.add(connection);

@@ -1,0 +1,79 @@
+import type { PerMessageDeflate } from '@ws/core';
+import { type SendData, toBuffer } from '@ws/core/node';
+import { BroadcastMessage, type BroadcastResult, writeToAll } from './broadcast.js';
+import { ServerConnection, type TopicMembership } from './server-connection.js';
+
+export interface PublishOptions<Data> {
+  /** Send as binary. Default: true for bytes, false for strings. */
+  readonly binary?: boolean;
+  /** False sends the message uncompressed, even where permessage-deflate was agreed. */
+  readonly compress?: boolean;
+  /** A local connection (or several) not to send to, typically the publisher. */
+  readonly except?: ServerConnection<Data> | Iterable<ServerConnection<Data>>;
+}
+
+const NOBODY: BroadcastResult = Object.freeze({ sent: 0, queued: 0, dropped: 0, closed: 0 });
+
+/**
+ * The subscribers of each topic in one server: a set of connections per topic, created with the
+ * first subscriber and deleted with the last, so memory follows live subscriptions only. A
+ * publish frames (and compresses) the message once and writes the same buffers to every
+ * subscriber, as a broadcast does.
+ */
+export class TopicRegistry<Data> implements TopicMembership<Data> {
+  readonly #subscribers = new Map<string, Set<ServerConnection<Data>>>();
+  readonly #fragmentSize: number;
+  readonly #deflateOf: (connection: ServerConnection<Data>) => PerMessageDeflate | undefined;
+
+  constructor(fragmentSize: number, deflateOf: (connection: ServerConnection<Data>) => PerMessageDeflate | undefined) {
+    this.#fragmentSize = fragmentSize;
+    this.#deflateOf = deflateOf;
+  }
+
+  join(connection: ServerConnection<Data>, topic: string): void {
+    let subscribers = this.#subscribers.get(topic);
+    if (subscribers === undefined) {
+      subscribers = new Set();
+      this.#subscribers.set(topic, subscribers);
+    }
+    subscribers.add(connection);
+  }
+
+  leave(connection: ServerConnection<Data>, topic: string): void {
+    const subscribers = this.#subscribers.get(topic);
+    if (subscribers === undefined || !subscribers.delete(connection)) return;
+    if (subscribers.size === 0) this.#subscribers.delete(topic);
+  }
+
+  /** How many local connections are subscribed to `topic`. */
+  count(topic: string): number {
+    return this.#subscribers.get(topic)?.size ?? 0;
+  }
+
+  publish(topic: string, data: SendData, options: PublishOptions<Data>): BroadcastResult {
+    const subscribers = this.#subscribers.get(topic);
+    if (subscribers === undefined) {
+      // Nobody to frame it for; a bad `data` is still reported.
+      if (typeof data !== 'string') toBuffer(data);
+      return NOBODY;
+    }
+    const message = new BroadcastMessage(data, { binary: options.binary, fragmentSize: this.#fragmentSize });
+    const { except } = options;
+    const excluded = except === undefined ? undefined : except instanceof ServerConnection ? new Set([except]) : new Set(except);
+    return this.#write(subscribers, message, options.compress !== false, excluded);
+  }
+
+  #write(
+    subscribers: ReadonlySet<ServerConnection<Data>>,
+    message: BroadcastMessage,
+    compress: boolean,
+    excluded: ReadonlySet<ServerConnection<Data>> | undefined,
+  ): BroadcastResult {
+    return writeToAll(
+      subscribers,
+      (connection) => message.sendTo(connection, compress ? this.#deflateOf(connection) : undefined),
+      (connection) => excluded?.has(connection) !== true,
+    );
+  }
+}
+
