@@ -1,6 +1,5 @@
 export {
   WebSocketServer,
-  type BroadcastOptions,
   type CloseServerOptions,
   type WebSocketServerEvents,
 } from './web-socket-server.js';
@@ -13,6 +12,7 @@ export type { PublishOptions } from './topic-registry.js';
 export {
   encodeMessage,
   encodeCompressedMessage,
+  type BroadcastOptions,
   type BroadcastResult,
   type EncodeMessageOptions,
 } from './broadcast.js';

@@ -1,17 +1,18 @@
-import { Buffer } from 'node:buffer';
+import type { Buffer } from 'node:buffer';
 import { EventEmitter } from 'node:events';
-import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { encodeClosePayload, HandshakeError, type PerMessageDeflate, ServerProtocol } from '@ws/core';
 import { ConnectionError, type SendData } from '@ws/core/node';
-import { BroadcastMessage, type BroadcastResult, writeToAll } from './broadcast.js';
+import { BroadcastMessage, type BroadcastOptions, type BroadcastResult, writeToAll } from './broadcast.js';
 import { checkTopic } from './check-topic.js';
 import { kLeaveTopics, ServerConnection } from './server-connection.js';
 import { type PublishOptions, TopicRegistry } from './topic-registry.js';
 import { UnupgradedSockets } from './unupgraded-sockets.js';
 import { negotiateUpgrade, type UpgradeOutcome } from './upgrade/handle-upgrade.js';
+import { answerUpgradeRequired } from './upgrade/answer-upgrade-required.js';
 import { rejectUpgrade } from './upgrade/reject-upgrade.js';
 import { attachUpgradeListener } from './upgrade/upgrade-router.js';
 import { type ResolvedServerOptions, resolveServerOptions, type WebSocketServerOptions } from './web-socket-server-options.js';
@@ -28,17 +29,6 @@ export interface WebSocketServerEvents<Data> {
   handshakeError: [error: HandshakeError, request: IncomingMessage];
   /** `close()` finished: every socket is gone. */
   close: [];
-}
-
-export interface BroadcastOptions<Data> {
-  /** Send as binary. Default: true for bytes, false for strings. */
-  readonly binary?: boolean;
-  /** A connection (or several) not to send to, typically the sender. */
-  readonly except?: ServerConnection<Data> | Iterable<ServerConnection<Data>>;
-  /** Only connections for which this returns true. */
-  readonly filter?: (connection: ServerConnection<Data>) => boolean;
-  /** False sends the message uncompressed to every recipient, even where permessage-deflate was agreed. */
-  readonly compress?: boolean;
 }
 
 export interface CloseServerOptions {
@@ -305,18 +295,7 @@ export class WebSocketServer<Data = undefined> extends EventEmitter<WebSocketSer
   // ---- Internals ---------------------------------------------------------------------------
 
   #listen(port: number, host: string | undefined, backlog: number | undefined): HttpServer {
-    const server = createServer((_request: IncomingMessage, response: ServerResponse) => {
-      // RFC 7231 §6.5.15: "The server MUST send an Upgrade header field in a 426 response".
-      const body = 'Upgrade Required';
-      response.writeHead(426, {
-        'content-type': 'text/plain; charset=utf-8',
-        'content-length': Buffer.byteLength(body),
-        upgrade: 'websocket',
-        'sec-websocket-version': '13',
-        connection: 'Upgrade, close',
-      });
-      response.end(body);
-    });
+    const server = createServer(answerUpgradeRequired);
     server.on('connection', (socket: Socket) => this.#unupgraded.watch(socket));
     server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
       this.#unupgraded.forget(socket as Socket);
