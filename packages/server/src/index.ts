@@ -9,6 +9,7 @@ export {
 } from './web-socket-server-options.js';
 export { ServerConnection, type ServerConnectionSetup, type TopicMembership } from './server-connection.js';
 export type { PublishOptions } from './topic-registry.js';
+export type { Adapter, DeliverRemote, PublishFlags } from './adapter.js';
 export {
   encodeMessage,
   encodeCompressedMessage,

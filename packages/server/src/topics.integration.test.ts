@@ -1,9 +1,10 @@
 import { Buffer } from 'node:buffer';
 import { once } from 'node:events';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import WebSocket from 'ws';
+import type WebSocket from 'ws';
+import { connectPeer, type Peer } from '../test/connect-peer.js';
 import { startServer } from '../test/start-server.js';
-import type { ServerConnection, WebSocketServer, WebSocketServerOptions } from './index.js';
+import type { WebSocketServer, WebSocketServerOptions } from './index.js';
 
 /** Topics on real sockets, with `ws` clients as peers: subscriptions, publish, compression, close. */
 
@@ -20,34 +21,8 @@ async function started(options: Options = {}) {
   return result;
 }
 
-interface Peer {
-  readonly client: WebSocket;
-  readonly connection: ServerConnection;
-  /** The next message the client receives, as text or bytes. */
-  next(): Promise<{ data: Buffer; isBinary: boolean }>;
-}
-
-async function connect(server: WebSocketServer, url: string, options?: WebSocket.ClientOptions): Promise<Peer> {
-  const accepted = once(server, 'connection') as Promise<[ServerConnection]>;
-  const client = new WebSocket(url, options);
-  cleanups.push(() => client.terminate());
-  const received: { data: Buffer; isBinary: boolean }[] = [];
-  const waiting: ((message: { data: Buffer; isBinary: boolean }) => void)[] = [];
-  client.on('message', (data: Buffer, isBinary: boolean) => {
-    const message = { data, isBinary };
-    const waiter = waiting.shift();
-    if (waiter !== undefined) waiter(message);
-    else received.push(message);
-  });
-  const [[connection]] = await Promise.all([accepted, once(client, 'open')]);
-  return {
-    client,
-    connection,
-    next: () => {
-      const message = received.shift();
-      return message !== undefined ? Promise.resolve(message) : new Promise((resolve) => waiting.push(resolve));
-    },
-  };
+function connect(server: WebSocketServer, url: string, options?: WebSocket.ClientOptions): Promise<Peer> {
+  return connectPeer(server, url, cleanups, options);
 }
 
 async function nextText(peer: Peer): Promise<string> {

@@ -89,7 +89,11 @@ export class WebSocketServer<Data = undefined> extends EventEmitter<WebSocketSer
     super();
     this.#options = resolveServerOptions(options);
     this.#unupgraded = new UnupgradedSockets(this.#options.handshakeTimeout);
-    this.#topics = new TopicRegistry(this.#options.connection.fragmentSize, (connection) => this.#deflateOf.get(connection));
+    this.#topics = new TopicRegistry(
+      this.#options.connection.fragmentSize,
+      (connection) => this.#deflateOf.get(connection),
+      this.#options.adapter,
+    );
     if (options.port !== undefined) {
       this.#ownServer = this.#listen(options.port, options.host, options.backlog);
     } else if (options.server !== undefined) {
@@ -231,7 +235,8 @@ export class WebSocketServer<Data = undefined> extends EventEmitter<WebSocketSer
   /**
    * Sends one message to every connection subscribed to `topic` (see `ServerConnection.subscribe`),
    * minus `except`. Framed, and compressed per set of deflate settings, once for all of them, as
-   * `broadcast` does; the result counts what became of the message per subscriber.
+   * `broadcast` does; the result counts what became of the message per local subscriber. With an
+   * `adapter`, the message then goes to the subscribers of the other processes too.
    */
   publish(topic: string, data: SendData, options: PublishOptions<Data> = {}): BroadcastResult {
     checkTopic(topic);
@@ -258,6 +263,11 @@ export class WebSocketServer<Data = undefined> extends EventEmitter<WebSocketSer
     const timeout = options.timeout ?? this.#options.connection.closeTimeout;
     this.#state = ServerState.Closing;
     this.#detach?.();
+    // First: the connections' closes below then leave their topics without telling the adapter.
+    const adapterClosed = this.#topics.closeAdapter().then(
+      () => undefined,
+      (error: unknown) => ({ error }),
+    );
 
     const serverClosed = new Promise<void>((resolve) => {
       if (this.#ownServer === undefined || !this.#ownServer.listening) {
@@ -283,11 +293,13 @@ export class WebSocketServer<Data = undefined> extends EventEmitter<WebSocketSer
     }, timeout);
     this.#checkAllGone();
 
-    this.#closing = Promise.all([allGone, serverClosed]).then(() => {
+    this.#closing = Promise.all([allGone, serverClosed, adapterClosed]).then(([, , adapterFailure]) => {
       clearTimeout(stragglers);
       this.#options.heartbeat?.stop();
       this.#state = ServerState.Closed;
       this.emit('close');
+      // Everything else is closed; the caller learns that the adapter could not close cleanly.
+      if (adapterFailure !== undefined) throw adapterFailure.error;
     });
     return this.#closing;
   }
