@@ -10,6 +10,8 @@ export {
 export { ServerConnection, type ServerConnectionSetup, type TopicMembership } from './server-connection.js';
 export type { PublishOptions } from './topic-registry.js';
 export type { Adapter, DeliverRemote, PublishFlags } from './adapter.js';
+export { ClusterAdapter } from './cluster/cluster-adapter.js';
+export type { ClusterHub } from './cluster/cluster-hub.js';
 export {
   encodeMessage,
   encodeCompressedMessage,
