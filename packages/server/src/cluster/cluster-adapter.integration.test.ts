@@ -3,7 +3,7 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import WebSocket from 'ws';
+import { commandClient, type Received } from '../../test/command-client.js';
 import { ClusterAdapter } from '../index.js';
 
 /**
@@ -76,39 +76,8 @@ async function startCluster(serialization: 'json' | 'advanced') {
   };
 }
 
-type Received = { data: Buffer; isBinary: boolean };
-
-/** A `ws` client of one worker: commands and their answers, apart from the published messages. */
-async function driver(port: number) {
-  const client = new WebSocket(`ws://127.0.0.1:${port}`);
-  cleanups.push(() => client.terminate());
-  const published: Received[] = [];
-  const publishedWaiters: ((message: Received) => void)[] = [];
-  const answers: ((answer: { deliveries: number }) => void)[] = [];
-  client.on('message', (data: Buffer, isBinary: boolean) => {
-    if (!isBinary && data.toString().startsWith('{"done"')) {
-      answers.shift()!(JSON.parse(data.toString()) as { deliveries: number });
-      return;
-    }
-    const waiter = publishedWaiters.shift();
-    if (waiter !== undefined) waiter({ data, isBinary });
-    else published.push({ data, isBinary });
-  });
-  await once(client, 'open');
-  return {
-    client,
-    /** Sends a command and resolves once the worker carried it out, with its count of remote deliveries. */
-    command(command: Record<string, unknown>): Promise<{ deliveries: number }> {
-      return new Promise((resolve) => {
-        answers.push(resolve);
-        client.send(JSON.stringify(command));
-      });
-    },
-    next(): Promise<Received> {
-      const message = published.shift();
-      return message !== undefined ? Promise.resolve(message) : new Promise((resolve) => publishedWaiters.push(resolve));
-    },
-  };
+function driver(port: number) {
+  return commandClient(`ws://127.0.0.1:${port}`, cleanups);
 }
 
 const text = (value: string): Received => ({ data: Buffer.from(value), isBinary: false });
