@@ -7,7 +7,7 @@ import type { SystemToolName } from './scripts/vitest/system-tools.js';
 // so every test runs against `src` and no build is needed before `pnpm test`.
 const sourceConditions = ['@ws/source', ...defaultServerConditions];
 
-const packages = ['core', 'server', 'client', 'testkit'];
+const packages = ['core', 'server', 'client', 'testkit', 'redis'];
 
 /**
  * Programs from the operating system a project's tests drive (scripts/vitest/system-tools.ts):
@@ -17,6 +17,7 @@ const SYSTEM_TOOLS_SETUP = fileURLToPath(new URL('./scripts/vitest/system-tools-
 const systemTools: Readonly<Record<string, readonly SystemToolName[]>> = {
   server: ['chromium'],
   testkit: ['chromium'],
+  redis: ['redis-server'],
   demo: ['chromium'],
 };
 function needs(project: string) {

@@ -2,6 +2,7 @@ import { Buffer } from 'node:buffer';
 import { compressMessage, type DeflateSettings, Opcode, type PerMessageDeflate } from '@ws/core';
 import { type SendData, SendStatus, positiveOption, toBuffer } from '@ws/core/node';
 import { encodeFrame } from '@ws/core/wire';
+import type { ServerConnection } from './server-connection.js';
 
 export interface EncodeMessageOptions {
   /** Send as binary. Default: true for bytes, false for strings. */
@@ -50,6 +51,17 @@ function encodeFragments(payload: Buffer, isBinary: boolean, compressed: boolean
     );
   }
   return frames;
+}
+
+export interface BroadcastOptions<Data> {
+  /** Send as binary. Default: true for bytes, false for strings. */
+  readonly binary?: boolean;
+  /** A connection (or several) not to send to, typically the sender. */
+  readonly except?: ServerConnection<Data> | Iterable<ServerConnection<Data>>;
+  /** Only connections for which this returns true. */
+  readonly filter?: (connection: ServerConnection<Data>) => boolean;
+  /** False sends the message uncompressed to every recipient, even where permessage-deflate was agreed. */
+  readonly compress?: boolean;
 }
 
 /** What became of a broadcast, per recipient status. */

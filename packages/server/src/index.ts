@@ -1,6 +1,5 @@
 export {
   WebSocketServer,
-  type BroadcastOptions,
   type CloseServerOptions,
   type WebSocketServerEvents,
 } from './web-socket-server.js';
@@ -8,10 +7,15 @@ export {
   DEFAULT_HANDSHAKE_TIMEOUT,
   type WebSocketServerOptions,
 } from './web-socket-server-options.js';
-export { ServerConnection, type ServerConnectionSetup } from './server-connection.js';
+export { ServerConnection, type ServerConnectionSetup, type TopicMembership } from './server-connection.js';
+export type { PublishOptions } from './topic-registry.js';
+export type { Adapter, DeliverRemote, PublishFlags } from './adapter.js';
+export { ClusterAdapter } from './cluster/cluster-adapter.js';
+export type { ClusterHub } from './cluster/cluster-hub.js';
 export {
   encodeMessage,
   encodeCompressedMessage,
+  type BroadcastOptions,
   type BroadcastResult,
   type EncodeMessageOptions,
 } from './broadcast.js';

@@ -18,6 +18,7 @@ import {
   type ResolvedConnectionOptions,
   SERVER_DEFAULTS,
 } from '@ws/core/node';
+import { type Adapter, adapterOption } from './adapter.js';
 import type { Authenticate, HandshakeInfo, OriginPolicy, UpgradePolicy } from './upgrade/handle-upgrade.js';
 
 export const DEFAULT_HANDSHAKE_TIMEOUT = 10_000;
@@ -72,6 +73,14 @@ export interface WebSocketServerOptions<Data = undefined> extends ConnectionOpti
    * `maxMessageSize` while it inflates (1009 past it).
    */
   readonly perMessageDeflate?: boolean | PerMessageDeflateServerOptions;
+
+  // ---- Scaling out. ----
+  /**
+   * Shares topics with other processes: every `publish` is handed on, and messages published
+   * elsewhere reach this server's subscribers (`ClusterAdapter`, `@ws/redis`). Default: topics
+   * are local to this server.
+   */
+  readonly adapter?: Adapter;
 }
 
 /** The options of one server, checked once and shared by all its connections. */
@@ -84,6 +93,7 @@ export interface ResolvedServerOptions<Data> {
   readonly receiveMode: ReceiveMode;
   readonly connection: ResolvedConnectionOptions;
   readonly heartbeat: Heartbeat | undefined;
+  readonly adapter: Adapter | undefined;
 }
 
 /** Checks every option (a `TypeError`/`RangeError` naming the bad one) and fills in the defaults. */
@@ -110,6 +120,7 @@ export function resolveServerOptions<Data>(options: WebSocketServerOptions<Data>
     receiveMode: oneOfOption(options.receiveMode, Object.values(ReceiveMode), ReceiveMode.Message, 'receiveMode'),
     connection: resolveConnectionOptions(options, SERVER_DEFAULTS),
     heartbeat: Heartbeat.fromOption(options.heartbeat, SERVER_DEFAULTS.heartbeat),
+    adapter: adapterOption(options.adapter),
   };
 }
 

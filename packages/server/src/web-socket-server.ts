@@ -1,15 +1,18 @@
-import { Buffer } from 'node:buffer';
+import type { Buffer } from 'node:buffer';
 import { EventEmitter } from 'node:events';
-import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { encodeClosePayload, HandshakeError, type PerMessageDeflate, ServerProtocol } from '@ws/core';
 import { ConnectionError, type SendData } from '@ws/core/node';
-import { BroadcastMessage, type BroadcastResult, writeToAll } from './broadcast.js';
-import { ServerConnection } from './server-connection.js';
+import { BroadcastMessage, type BroadcastOptions, type BroadcastResult, writeToAll } from './broadcast.js';
+import { checkTopic } from './check-topic.js';
+import { kLeaveTopics, ServerConnection } from './server-connection.js';
+import { type PublishOptions, TopicRegistry } from './topic-registry.js';
 import { UnupgradedSockets } from './unupgraded-sockets.js';
 import { negotiateUpgrade, type UpgradeOutcome } from './upgrade/handle-upgrade.js';
+import { answerUpgradeRequired } from './upgrade/answer-upgrade-required.js';
 import { rejectUpgrade } from './upgrade/reject-upgrade.js';
 import { attachUpgradeListener } from './upgrade/upgrade-router.js';
 import { type ResolvedServerOptions, resolveServerOptions, type WebSocketServerOptions } from './web-socket-server-options.js';
@@ -26,17 +29,6 @@ export interface WebSocketServerEvents<Data> {
   handshakeError: [error: HandshakeError, request: IncomingMessage];
   /** `close()` finished: every socket is gone. */
   close: [];
-}
-
-export interface BroadcastOptions<Data> {
-  /** Send as binary. Default: true for bytes, false for strings. */
-  readonly binary?: boolean;
-  /** A connection (or several) not to send to, typically the sender. */
-  readonly except?: ServerConnection<Data> | Iterable<ServerConnection<Data>>;
-  /** Only connections for which this returns true. */
-  readonly filter?: (connection: ServerConnection<Data>) => boolean;
-  /** False sends the message uncompressed to every recipient, even where permessage-deflate was agreed. */
-  readonly compress?: boolean;
 }
 
 export interface CloseServerOptions {
@@ -87,6 +79,7 @@ export class WebSocketServer<Data = undefined> extends EventEmitter<WebSocketSer
   readonly #handshakes = new Map<Duplex, AbortController>();
   /** Standalone: sockets connected but whose request head has not arrived (the slowloris guard). */
   readonly #unupgraded: UnupgradedSockets;
+  readonly #topics: TopicRegistry<Data>;
 
   #state: ServerState = ServerState.Open;
   #closing: Promise<void> | undefined;
@@ -96,6 +89,11 @@ export class WebSocketServer<Data = undefined> extends EventEmitter<WebSocketSer
     super();
     this.#options = resolveServerOptions(options);
     this.#unupgraded = new UnupgradedSockets({ timeout: this.#options.handshakeTimeout });
+    this.#topics = new TopicRegistry(
+      this.#options.connection.fragmentSize,
+      (connection) => this.#deflateOf.get(connection),
+      this.#options.adapter,
+    );
     if (options.port !== undefined) {
       this.#ownServer = this.#listen(options.port, options.host, options.backlog);
     } else if (options.server !== undefined) {
@@ -235,6 +233,23 @@ export class WebSocketServer<Data = undefined> extends EventEmitter<WebSocketSer
   }
 
   /**
+   * Sends one message to every connection subscribed to `topic` (see `ServerConnection.subscribe`),
+   * minus `except`. Framed, and compressed per set of deflate settings, once for all of them, as
+   * `broadcast` does; the result counts what became of the message per local subscriber. With an
+   * `adapter`, the message then goes to the subscribers of the other processes too.
+   */
+  publish(topic: string, data: SendData, options: PublishOptions<Data> = {}): BroadcastResult {
+    checkTopic(topic);
+    return this.#topics.publish(topic, data, options);
+  }
+
+  /** How many connections of this server are subscribed to `topic`. */
+  subscribers(topic: string): number {
+    checkTopic(topic);
+    return this.#topics.count(topic);
+  }
+
+  /**
    * Shuts down: stops accepting (handshakes in progress get 503), closes every connection with
    * `code` (a closing handshake each), destroys the ones still open after `timeout`, closes the
    * HTTP server it created, and resolves when every socket is gone. Calling it again returns
@@ -248,6 +263,11 @@ export class WebSocketServer<Data = undefined> extends EventEmitter<WebSocketSer
     const timeout = options.timeout ?? this.#options.connection.closeTimeout;
     this.#state = ServerState.Closing;
     this.#detach?.();
+    // First: the connections' closes below then leave their topics without telling the adapter.
+    const adapterClosed = this.#topics.closeAdapter().then(
+      () => undefined,
+      (error: unknown) => ({ error }),
+    );
 
     const serverClosed = new Promise<void>((resolve) => {
       if (this.#ownServer === undefined || !this.#ownServer.listening) {
@@ -273,11 +293,13 @@ export class WebSocketServer<Data = undefined> extends EventEmitter<WebSocketSer
     }, timeout);
     this.#checkAllGone();
 
-    this.#closing = Promise.all([allGone, serverClosed]).then(() => {
+    this.#closing = Promise.all([allGone, serverClosed, adapterClosed]).then(([, , adapterFailure]) => {
       clearTimeout(stragglers);
       this.#options.heartbeat?.stop();
       this.#state = ServerState.Closed;
       this.emit('close');
+      // Everything else is closed; the caller learns that the adapter could not close cleanly.
+      if (adapterFailure !== undefined) throw adapterFailure.error;
     });
     return this.#closing;
   }
@@ -285,18 +307,7 @@ export class WebSocketServer<Data = undefined> extends EventEmitter<WebSocketSer
   // ---- Internals ---------------------------------------------------------------------------
 
   #listen(port: number, host: string | undefined, backlog: number | undefined): HttpServer {
-    const server = createServer((_request: IncomingMessage, response: ServerResponse) => {
-      // RFC 7231 §6.5.15: "The server MUST send an Upgrade header field in a 426 response".
-      const body = 'Upgrade Required';
-      response.writeHead(426, {
-        'content-type': 'text/plain; charset=utf-8',
-        'content-length': Buffer.byteLength(body),
-        upgrade: 'websocket',
-        'sec-websocket-version': '13',
-        connection: 'Upgrade, close',
-      });
-      response.end(body);
-    });
+    const server = createServer(answerUpgradeRequired);
     server.on('connection', (socket: Socket) => this.#unupgraded.watch(socket));
     server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
       this.#unupgraded.forget(socket as Socket);
@@ -310,6 +321,7 @@ export class WebSocketServer<Data = undefined> extends EventEmitter<WebSocketSer
 
   /** One function for every connection (a closure per connection would stay with it for its life). */
   readonly #connectionClosed = (closed: ServerConnection<Data>): void => {
+    closed[kLeaveTopics]();
     this.#connections.delete(closed);
     this.#checkAllGone();
   };
@@ -349,6 +361,7 @@ export class WebSocketServer<Data = undefined> extends EventEmitter<WebSocketSer
         settings: options.connection,
         heartbeat: options.heartbeat,
         onClosed: this.#connectionClosed,
+        topics: this.#topics,
       },
     );
     this.#connections.add(connection);
