@@ -1,29 +1,37 @@
 import { Buffer } from 'node:buffer';
 import { EventEmitter } from 'node:events';
-import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
+import type { Http2ServerRequest, ServerHttp2Stream } from 'node:http2';
 import type { Server as HttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { encodeClosePayload, HandshakeError, type PerMessageDeflate, ServerProtocol } from '@ws/core';
-import { ConnectionError, type SendData } from '@ws/core/node';
+import { ConnectionError, reportHttp2StreamFailure, type SendData } from '@ws/core/node';
+import { answerUpgradeRequired } from './answer-upgrade-required.js';
 import { BroadcastMessage, type BroadcastResult, writeToAll } from './broadcast.js';
 import { ServerConnection } from './server-connection.js';
 import { UnupgradedSockets } from './unupgraded-sockets.js';
 import { negotiateUpgrade, type UpgradeOutcome } from './upgrade/handle-upgrade.js';
-import { rejectUpgrade } from './upgrade/reject-upgrade.js';
+import { type AnyHttp2Server, attachExtendedConnectListener, isHttp2Server } from './upgrade/extended-connect-router.js';
+import { acceptHandshake, peerSocketOf, rejectHandshake } from './upgrade/handshake-transport.js';
 import { attachUpgradeListener } from './upgrade/upgrade-router.js';
+import type { WebSocketRequest } from './upgrade/web-socket-request.js';
 import { type ResolvedServerOptions, resolveServerOptions, type WebSocketServerOptions } from './web-socket-server-options.js';
 
 /** The events of a {@link WebSocketServer}, for typed `on`/`once`. */
 export interface WebSocketServerEvents<Data> {
-  /** A handshake completed. Listeners are attached before the first frame is read. */
-  connection: [connection: ServerConnection<Data>, request: IncomingMessage];
+  /**
+   * A handshake completed. Listeners are attached before the first frame is read. `request` is
+   * an `IncomingMessage` for an HTTP/1.1 upgrade, an `Http2ServerRequest` (`httpVersion` `'2.0'`)
+   * for an extended CONNECT over HTTP/2.
+   */
+  connection: [connection: ServerConnection<Data>, request: WebSocketRequest];
   /** The server this one created is listening (standalone mode). */
   listening: [];
   /** The server this one created failed (e.g. EADDRINUSE). */
   error: [error: Error];
   /** A handshake was refused; the client got `error.status`. For logging; nothing to do. */
-  handshakeError: [error: HandshakeError, request: IncomingMessage];
+  handshakeError: [error: HandshakeError, request: WebSocketRequest];
   /** `close()` finished: every socket is gone. */
   close: [];
 }
@@ -58,6 +66,8 @@ function handshakeFailed(cause: unknown): HandshakeError {
   return new HandshakeError('WS_ERR_HANDSHAKE_REJECTED', 'The handshake failed', { status: 500, cause });
 }
 
+const EMPTY = Buffer.alloc(0);
+
 function ignoreError(): void {
   // A socket in the handshake may fail at any time (a reset); its 'close' does the cleanup.
 }
@@ -77,8 +87,8 @@ export class WebSocketServer<Data = undefined> extends EventEmitter<WebSocketSer
   readonly #options: ResolvedServerOptions<Data>;
 
   readonly #ownServer: HttpServer | undefined;
-  readonly #sharedServer: HttpServer | HttpsServer | undefined;
-  readonly #detach: (() => void) | undefined;
+  readonly #sharedServer: HttpServer | HttpsServer | AnyHttp2Server | undefined;
+  readonly #detach: (() => void)[] = [];
 
   readonly #connections = new Set<ServerConnection<Data>>();
   /** The permessage-deflate of each compressed connection, for broadcasts to compress once per settings. */
@@ -99,10 +109,15 @@ export class WebSocketServer<Data = undefined> extends EventEmitter<WebSocketSer
     if (options.port !== undefined) {
       this.#ownServer = this.#listen(options.port, options.host, options.backlog);
     } else if (options.server !== undefined) {
-      this.#sharedServer = options.server;
-      this.#detach = attachUpgradeListener(options.server, options.path, (request, socket, head) =>
-        this.handleUpgrade(request, socket, head),
-      );
+      const server = options.server;
+      this.#sharedServer = server;
+      // An HTTP/2 server with `allowHTTP1` emits 'upgrade' for its HTTP/1.1 clients too.
+      this.#detach.push(attachUpgradeListener(server as HttpServer, options.path, (request, socket, head) => this.handleUpgrade(request, socket, head)));
+      if (isHttp2Server(server)) {
+        this.#detach.push(
+          attachExtendedConnectListener(server, options.path, (stream, request) => this.handleExtendedConnect(stream, request)),
+        );
+      }
     }
   }
 
@@ -127,7 +142,33 @@ export class WebSocketServer<Data = undefined> extends EventEmitter<WebSocketSer
     request: IncomingMessage,
     socket: Duplex,
     head: Buffer,
-    callback?: (connection: ServerConnection<Data>, request: IncomingMessage) => void,
+    callback?: (connection: ServerConnection<Data>, request: WebSocketRequest) => void,
+  ): void {
+    this.#handshake(request, socket, head, callback);
+  }
+
+  /**
+   * Handles an extended CONNECT with `:protocol: websocket` on an HTTP/2 stream (RFC 8441):
+   * the same checks and hooks as an upgrade, then `:status 200` and a connection running on the
+   * stream (or an HTTP error on the stream; the session goes on). For `noServer` mode with an
+   * HTTP/2 server: call it from a `'stream'` listener for the streams whose headers have
+   * `:method CONNECT` and `:protocol websocket`, with the request made by `new
+   * Http2ServerRequest(stream, headers, {}, rawHeaders)`; the HTTP/2 server must have been
+   * created with `settings: { enableConnectProtocol: true }`.
+   */
+  handleExtendedConnect(
+    stream: ServerHttp2Stream,
+    request: Http2ServerRequest,
+    callback?: (connection: ServerConnection<Data>, request: WebSocketRequest) => void,
+  ): void {
+    this.#handshake(request, stream, EMPTY, callback);
+  }
+
+  #handshake(
+    request: WebSocketRequest,
+    socket: Duplex,
+    head: Buffer,
+    callback: ((connection: ServerConnection<Data>, request: WebSocketRequest) => void) | undefined,
   ): void {
     socket.on('error', ignoreError);
     if (this.#state !== ServerState.Open) {
@@ -138,7 +179,7 @@ export class WebSocketServer<Data = undefined> extends EventEmitter<WebSocketSer
       );
       return;
     }
-    const remoteAddress = (socket as Partial<Socket>).remoteAddress;
+    const remoteAddress = peerSocketOf(socket).remoteAddress;
     if (this.#options.policy.authenticate === undefined) {
       // Nothing asynchronous to wait for: decided and answered now, with no timer or signal.
       let outcome: UpgradeOutcome<Data>;
@@ -197,15 +238,15 @@ export class WebSocketServer<Data = undefined> extends EventEmitter<WebSocketSer
 
   /** Answers a decided handshake: the 101 and a connection, or the refusal. */
   #settle(
-    request: IncomingMessage,
+    request: WebSocketRequest,
     socket: Duplex,
     head: Buffer,
     outcome: UpgradeOutcome<Data>,
-    callback: ((connection: ServerConnection<Data>, request: IncomingMessage) => void) | undefined,
+    callback: ((connection: ServerConnection<Data>, request: WebSocketRequest) => void) | undefined,
   ): void {
     if (!outcome.accepted) {
       this.#emitHandshakeError(outcome.error, request);
-      rejectUpgrade(socket, outcome.rejection);
+      rejectHandshake(socket, outcome.rejection);
       return;
     }
     this.#accept(request, socket, head, outcome, callback);
@@ -247,7 +288,7 @@ export class WebSocketServer<Data = undefined> extends EventEmitter<WebSocketSer
     encodeClosePayload(code, reason);
     const timeout = options.timeout ?? this.#options.connection.closeTimeout;
     this.#state = ServerState.Closing;
-    this.#detach?.();
+    for (const detach of this.#detach.splice(0)) detach();
 
     const serverClosed = new Promise<void>((resolve) => {
       if (this.#ownServer === undefined || !this.#ownServer.listening) {
@@ -285,18 +326,7 @@ export class WebSocketServer<Data = undefined> extends EventEmitter<WebSocketSer
   // ---- Internals ---------------------------------------------------------------------------
 
   #listen(port: number, host: string | undefined, backlog: number | undefined): HttpServer {
-    const server = createServer((_request: IncomingMessage, response: ServerResponse) => {
-      // RFC 7231 §6.5.15: "The server MUST send an Upgrade header field in a 426 response".
-      const body = 'Upgrade Required';
-      response.writeHead(426, {
-        'content-type': 'text/plain; charset=utf-8',
-        'content-length': Buffer.byteLength(body),
-        upgrade: 'websocket',
-        'sec-websocket-version': '13',
-        connection: 'Upgrade, close',
-      });
-      response.end(body);
-    });
+    const server = createServer(answerUpgradeRequired);
     server.on('connection', (socket: Socket) => this.#unupgraded.watch(socket));
     server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
       this.#unupgraded.forget(socket as Socket);
@@ -315,19 +345,19 @@ export class WebSocketServer<Data = undefined> extends EventEmitter<WebSocketSer
   };
 
   #accept(
-    request: IncomingMessage,
+    request: WebSocketRequest,
     socket: Duplex,
     head: Buffer,
     outcome: Extract<UpgradeOutcome<Data>, { accepted: true }>,
-    callback: ((connection: ServerConnection<Data>, request: IncomingMessage) => void) | undefined,
+    callback: ((connection: ServerConnection<Data>, request: WebSocketRequest) => void) | undefined,
   ): void {
-    const { deflate } = outcome;
+    const { deflate, response } = outcome;
     if (socket.destroyed || !socket.writable) {
       deflate?.dispose();
       socket.destroy();
       return;
     }
-    socket.write(outcome.response);
+    acceptHandshake(socket, response);
     const options = this.#options;
     const connection = new ServerConnection<Data>(
       socket,
@@ -351,6 +381,9 @@ export class WebSocketServer<Data = undefined> extends EventEmitter<WebSocketSer
         onClosed: this.#connectionClosed,
       },
     );
+    // RFC 8441 §5: "The HTTP/2 stream closure is also analogous to the TCP connection closure of
+    // [RFC6455]": a reset stream or a dead session ends the WebSocket with 1006, and a reason.
+    if (typeof response !== 'string') reportHttp2StreamFailure(connection, socket as ServerHttp2Stream);
     this.#connections.add(connection);
     if (deflate !== undefined) this.#deflateOf.set(connection, deflate);
     try {
@@ -365,16 +398,16 @@ export class WebSocketServer<Data = undefined> extends EventEmitter<WebSocketSer
     }
   }
 
-  #refuse(request: IncomingMessage, socket: Duplex, error: HandshakeError): void {
+  #refuse(request: WebSocketRequest, socket: Duplex, error: HandshakeError): void {
     this.#emitHandshakeError(error, request);
-    rejectUpgrade(socket, {
+    rejectHandshake(socket, {
       status: error.status,
       headers: Object.keys(error.headers).length > 0 ? error.headers : undefined,
       body: error.message,
     });
   }
 
-  #emitHandshakeError(error: HandshakeError, request: IncomingMessage): void {
+  #emitHandshakeError(error: HandshakeError, request: WebSocketRequest): void {
     if (this.listenerCount('handshakeError') > 0) this.emit('handshakeError', error, request);
   }
 
