@@ -136,6 +136,16 @@ describe('WebSockets over HTTP/2 (RFC 8441), h2c', () => {
     expect(server.clients.size).toBe(2);
   });
 
+  it('echoes a close frame the client sent with END_STREAM right behind it (as Chromium does)', async () => {
+    const { origin, connections } = await start();
+    const socket = await openRawWebSocket(await session(origin));
+    socket.send(Opcode.Close, closePayload(1000, 'half'));
+    socket.stream.end();
+    const [echo] = await socket.frames(1);
+    expect([echo?.opcode, echo?.payload.readUInt16BE(0)]).toEqual([Opcode.Close, 1000]);
+    expect(await connections[0]!.connection.closed).toEqual({ code: 1000, reason: 'half', wasClean: true });
+  });
+
   it('a large message crosses HTTP/2 flow control whole', async () => {
     const { origin } = await start();
     const socket = await openRawWebSocket(await session(origin));
