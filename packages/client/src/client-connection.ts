@@ -1,9 +1,11 @@
 import { ClientProtocol, type ProtocolLimits } from '@ws/core';
+import type { Http2Stream } from 'node:http2';
 import {
   CLIENT_DEFAULTS,
   Connection,
   type ConnectionOptions,
   Heartbeat,
+  reportHttp2StreamFailure,
   resolveConnectionOptions,
 } from '@ws/core/node';
 import type { HandshakeResult } from './connect/client-handshake.js';
@@ -28,8 +30,10 @@ export function checkConnectionOptions(options: ClientConnectionOptions): void {
 export class ClientConnection extends Connection {
   /** The URL connected to (after any redirects). */
   readonly url: string;
-  /** The headers of the server's 101 response (e.g. `set-cookie`). */
+  /** The headers of the server's 101 response (e.g. `set-cookie`); of its 200 over HTTP/2. */
   readonly responseHeaders: Readonly<Record<string, string | string[]>>;
+  /** `'1.1'` for an upgraded connection, `'2.0'` for a WebSocket on an HTTP/2 stream (RFC 8441). */
+  readonly httpVersion: '1.1' | '2.0';
 
   constructor(handshake: HandshakeResult, options: ClientConnectionOptions = {}) {
     const protocol = new ClientProtocol({
@@ -50,5 +54,9 @@ export class ClientConnection extends Connection {
     });
     this.url = handshake.url.href;
     this.responseHeaders = handshake.response.headers;
+    this.httpVersion = handshake.httpVersion;
+    // RFC 8441 §5: "The HTTP/2 stream closure is also analogous to the TCP connection closure of
+    // [RFC6455]": a reset stream or a dead session ends the WebSocket with 1006, and a reason.
+    if (handshake.httpVersion === '2.0') reportHttp2StreamFailure(this, handshake.socket as Http2Stream);
   }
 }

@@ -63,6 +63,23 @@ export {
   type OfferedHandshake,
   type AcceptedHandshake,
 } from './handshake/client-handshake.js';
+export {
+  isWebSocketConnect,
+  validateExtendedConnectRequest,
+  buildExtendedConnectResponse,
+  HTTP2_CONNECTION_SPECIFIC_FIELDS,
+  WEBSOCKET_PROTOCOL,
+  type ExtendedConnectRequest,
+  type ExtendedConnectResponseOptions,
+  type Http2ResponseHeaders,
+} from './handshake/extended-connect-server.js';
+export {
+  buildExtendedConnectRequest,
+  validateExtendedConnectResponse,
+  type ExtendedConnectRequestOptions,
+  type ExtendedConnectResponse,
+} from './handshake/extended-connect-client.js';
+export type { WebSocketRequestFields } from './handshake/websocket-request-fields.js';
 
 export {
   PerMessageDeflate,

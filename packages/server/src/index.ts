@@ -26,6 +26,7 @@ export type {
   OriginPolicy,
 } from './upgrade/handle-upgrade.js';
 export { rejectUpgrade, type UpgradeRejection } from './upgrade/reject-upgrade.js';
+export type { WebSocketRequest } from './upgrade/web-socket-request.js';
 export {
   BackpressurePolicy,
   ConnectionCloseReason,

@@ -42,7 +42,9 @@ export class ServerConnection<Data = undefined> extends Connection {
   constructor(socket: Duplex, protocol: Protocol, setup: ServerConnectionSetup<Data>) {
     super(socket, protocol, setup);
     this.data = setup.data;
-    const net = socket as Partial<{ remoteAddress: string; remotePort: number }>;
+    // An HTTP/2 stream's peer is its session's socket.
+    const stream = socket as Partial<{ session: { socket?: Partial<{ remoteAddress: string; remotePort: number }> } }>;
+    const net = stream.session?.socket ?? (socket as Partial<{ remoteAddress: string; remotePort: number }>);
     this.remoteAddress = net.remoteAddress;
     this.remotePort = net.remotePort;
     this.#membership = setup.topics;

@@ -1,4 +1,5 @@
-import type { IncomingMessage, Server as HttpServer } from 'node:http';
+import type { Server as HttpServer } from 'node:http';
+import type { Http2SecureServer, Http2Server } from 'node:http2';
 import type { Server as HttpsServer } from 'node:https';
 import {
   acceptPerMessageDeflate,
@@ -20,6 +21,7 @@ import {
 } from '@ws/core/node';
 import { type Adapter, adapterOption } from './adapter.js';
 import type { Authenticate, HandshakeInfo, OriginPolicy, UpgradePolicy } from './upgrade/handle-upgrade.js';
+import type { WebSocketRequest } from './upgrade/web-socket-request.js';
 
 export const DEFAULT_HANDSHAKE_TIMEOUT = 10_000;
 
@@ -31,8 +33,13 @@ export interface WebSocketServerOptions<Data = undefined> extends ConnectionOpti
   readonly host?: string;
   /** With `port`: the listen backlog. */
   readonly backlog?: number;
-  /** Share this HTTP(S) server's port: plain HTTP keeps working, upgrades to `path` come here. */
-  readonly server?: HttpServer | HttpsServer;
+  /**
+   * Share this server's port: plain HTTP keeps working, WebSockets to `path` come here. An
+   * HTTP/2 server (`http2.createSecureServer`, or `http2.createServer` for h2c) takes WebSockets
+   * over HTTP/2 (RFC 8441 extended CONNECT; SETTINGS_ENABLE_CONNECT_PROTOCOL is turned on for
+   * the sessions it accepts from then on), and HTTP/1.1 upgrades too with `allowHTTP1: true`.
+   */
+  readonly server?: HttpServer | HttpsServer | Http2Server | Http2SecureServer;
   /** Accept nothing by itself: the application calls `handleUpgrade` (frameworks, custom routing). */
   readonly noServer?: boolean;
   /** Only this request path (query excluded) is accepted; any other is answered 404. Default: any. */
@@ -46,13 +53,13 @@ export interface WebSocketServerOptions<Data = undefined> extends ConnectionOpti
   /** Subprotocols this server speaks, in its order of preference. */
   readonly protocols?: readonly string[];
   /** Picks the subprotocol instead of `protocols`; must return one the client offered, or undefined. */
-  readonly selectProtocol?: (offered: readonly string[], request: IncomingMessage) => string | undefined;
+  readonly selectProtocol?: (offered: readonly string[], request: WebSocketRequest) => string | undefined;
   /** Accepts (with per-connection `data`) or rejects (status, headers, body) a request; may be async. */
   readonly authenticate?: Authenticate<Data>;
   /** Extra headers for the 101 response, or a function of the request returning them. */
   readonly headers?:
     | OutgoingHeaders
-    | ((request: IncomingMessage, info: HandshakeInfo) => OutgoingHeaders | undefined);
+    | ((request: WebSocketRequest, info: HandshakeInfo) => OutgoingHeaders | undefined);
 
   // ---- Incoming limits. ----
   /** Largest incoming frame payload; larger closes with 1009. Default: `maxMessageSize`. */

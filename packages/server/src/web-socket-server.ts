@@ -1,32 +1,39 @@
-import type { Buffer } from 'node:buffer';
+import { Buffer } from 'node:buffer';
 import { EventEmitter } from 'node:events';
 import { createServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
+import type { Http2ServerRequest, ServerHttp2Stream } from 'node:http2';
 import type { Server as HttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { encodeClosePayload, HandshakeError, type PerMessageDeflate, ServerProtocol } from '@ws/core';
-import { ConnectionError, type SendData } from '@ws/core/node';
+import { ConnectionError, reportHttp2StreamFailure, type SendData } from '@ws/core/node';
 import { BroadcastMessage, type BroadcastOptions, type BroadcastResult, writeToAll } from './broadcast.js';
 import { checkTopic } from './check-topic.js';
 import { kLeaveTopics, ServerConnection } from './server-connection.js';
 import { type PublishOptions, TopicRegistry } from './topic-registry.js';
 import { UnupgradedSockets } from './unupgraded-sockets.js';
-import { negotiateUpgrade, type UpgradeOutcome } from './upgrade/handle-upgrade.js';
 import { answerUpgradeRequired } from './upgrade/answer-upgrade-required.js';
-import { rejectUpgrade } from './upgrade/reject-upgrade.js';
+import { negotiateUpgrade, type UpgradeOutcome } from './upgrade/handle-upgrade.js';
+import { type AnyHttp2Server, attachExtendedConnectListener, isHttp2Server } from './upgrade/extended-connect-router.js';
+import { acceptHandshake, peerSocketOf, rejectHandshake } from './upgrade/handshake-transport.js';
 import { attachUpgradeListener } from './upgrade/upgrade-router.js';
+import type { WebSocketRequest } from './upgrade/web-socket-request.js';
 import { type ResolvedServerOptions, resolveServerOptions, type WebSocketServerOptions } from './web-socket-server-options.js';
 
 /** The events of a {@link WebSocketServer}, for typed `on`/`once`. */
 export interface WebSocketServerEvents<Data> {
-  /** A handshake completed. Listeners are attached before the first frame is read. */
-  connection: [connection: ServerConnection<Data>, request: IncomingMessage];
+  /**
+   * A handshake completed. Listeners are attached before the first frame is read. `request` is
+   * an `IncomingMessage` for an HTTP/1.1 upgrade, an `Http2ServerRequest` (`httpVersion` `'2.0'`)
+   * for an extended CONNECT over HTTP/2.
+   */
+  connection: [connection: ServerConnection<Data>, request: WebSocketRequest];
   /** The server this one created is listening (standalone mode). */
   listening: [];
   /** The server this one created failed (e.g. EADDRINUSE). */
   error: [error: Error];
   /** A handshake was refused; the client got `error.status`. For logging; nothing to do. */
-  handshakeError: [error: HandshakeError, request: IncomingMessage];
+  handshakeError: [error: HandshakeError, request: WebSocketRequest];
   /** `close()` finished: every socket is gone. */
   close: [];
 }
@@ -50,6 +57,8 @@ function handshakeFailed(cause: unknown): HandshakeError {
   return new HandshakeError('WS_ERR_HANDSHAKE_REJECTED', 'The handshake failed', { status: 500, cause });
 }
 
+const EMPTY = Buffer.alloc(0);
+
 function ignoreError(): void {
   // A socket in the handshake may fail at any time (a reset); its 'close' does the cleanup.
 }
@@ -69,8 +78,8 @@ export class WebSocketServer<Data = undefined> extends EventEmitter<WebSocketSer
   readonly #options: ResolvedServerOptions<Data>;
 
   readonly #ownServer: HttpServer | undefined;
-  readonly #sharedServer: HttpServer | HttpsServer | undefined;
-  readonly #detach: (() => void) | undefined;
+  readonly #sharedServer: HttpServer | HttpsServer | AnyHttp2Server | undefined;
+  readonly #detach: (() => void)[] = [];
 
   readonly #connections = new Set<ServerConnection<Data>>();
   /** The permessage-deflate of each compressed connection, for broadcasts to compress once per settings. */
@@ -97,10 +106,15 @@ export class WebSocketServer<Data = undefined> extends EventEmitter<WebSocketSer
     if (options.port !== undefined) {
       this.#ownServer = this.#listen(options.port, options.host, options.backlog);
     } else if (options.server !== undefined) {
-      this.#sharedServer = options.server;
-      this.#detach = attachUpgradeListener(options.server, options.path, (request, socket, head) =>
-        this.handleUpgrade(request, socket, head),
-      );
+      const server = options.server;
+      this.#sharedServer = server;
+      // An HTTP/2 server with `allowHTTP1` emits 'upgrade' for its HTTP/1.1 clients too.
+      this.#detach.push(attachUpgradeListener(server as HttpServer, options.path, (request, socket, head) => this.handleUpgrade(request, socket, head)));
+      if (isHttp2Server(server)) {
+        this.#detach.push(
+          attachExtendedConnectListener(server, options.path, (stream, request) => this.handleExtendedConnect(stream, request)),
+        );
+      }
     }
   }
 
@@ -125,7 +139,33 @@ export class WebSocketServer<Data = undefined> extends EventEmitter<WebSocketSer
     request: IncomingMessage,
     socket: Duplex,
     head: Buffer,
-    callback?: (connection: ServerConnection<Data>, request: IncomingMessage) => void,
+    callback?: (connection: ServerConnection<Data>, request: WebSocketRequest) => void,
+  ): void {
+    this.#handshake(request, socket, head, callback);
+  }
+
+  /**
+   * Handles an extended CONNECT with `:protocol: websocket` on an HTTP/2 stream (RFC 8441):
+   * the same checks and hooks as an upgrade, then `:status 200` and a connection running on the
+   * stream (or an HTTP error on the stream; the session goes on). For `noServer` mode with an
+   * HTTP/2 server: call it from a `'stream'` listener for the streams whose headers have
+   * `:method CONNECT` and `:protocol websocket`, with the request made by `new
+   * Http2ServerRequest(stream, headers, {}, rawHeaders)`; the HTTP/2 server must have been
+   * created with `settings: { enableConnectProtocol: true }`.
+   */
+  handleExtendedConnect(
+    stream: ServerHttp2Stream,
+    request: Http2ServerRequest,
+    callback?: (connection: ServerConnection<Data>, request: WebSocketRequest) => void,
+  ): void {
+    this.#handshake(request, stream, EMPTY, callback);
+  }
+
+  #handshake(
+    request: WebSocketRequest,
+    socket: Duplex,
+    head: Buffer,
+    callback: ((connection: ServerConnection<Data>, request: WebSocketRequest) => void) | undefined,
   ): void {
     socket.on('error', ignoreError);
     if (this.#state !== ServerState.Open) {
@@ -136,7 +176,7 @@ export class WebSocketServer<Data = undefined> extends EventEmitter<WebSocketSer
       );
       return;
     }
-    const remoteAddress = (socket as Partial<Socket>).remoteAddress;
+    const remoteAddress = peerSocketOf(socket).remoteAddress;
     if (this.#options.policy.authenticate === undefined) {
       // Nothing asynchronous to wait for: decided and answered now, with no timer or signal.
       let outcome: UpgradeOutcome<Data>;
@@ -195,15 +235,15 @@ export class WebSocketServer<Data = undefined> extends EventEmitter<WebSocketSer
 
   /** Answers a decided handshake: the 101 and a connection, or the refusal. */
   #settle(
-    request: IncomingMessage,
+    request: WebSocketRequest,
     socket: Duplex,
     head: Buffer,
     outcome: UpgradeOutcome<Data>,
-    callback: ((connection: ServerConnection<Data>, request: IncomingMessage) => void) | undefined,
+    callback: ((connection: ServerConnection<Data>, request: WebSocketRequest) => void) | undefined,
   ): void {
     if (!outcome.accepted) {
       this.#emitHandshakeError(outcome.error, request);
-      rejectUpgrade(socket, outcome.rejection);
+      rejectHandshake(socket, outcome.rejection);
       return;
     }
     this.#accept(request, socket, head, outcome, callback);
@@ -262,7 +302,7 @@ export class WebSocketServer<Data = undefined> extends EventEmitter<WebSocketSer
     encodeClosePayload(code, reason);
     const timeout = options.timeout ?? this.#options.connection.closeTimeout;
     this.#state = ServerState.Closing;
-    this.#detach?.();
+    for (const detach of this.#detach.splice(0)) detach();
     // First: the connections' closes below then leave their topics without telling the adapter.
     const adapterClosed = this.#topics.closeAdapter().then(
       () => undefined,
@@ -327,19 +367,19 @@ export class WebSocketServer<Data = undefined> extends EventEmitter<WebSocketSer
   };
 
   #accept(
-    request: IncomingMessage,
+    request: WebSocketRequest,
     socket: Duplex,
     head: Buffer,
     outcome: Extract<UpgradeOutcome<Data>, { accepted: true }>,
-    callback: ((connection: ServerConnection<Data>, request: IncomingMessage) => void) | undefined,
+    callback: ((connection: ServerConnection<Data>, request: WebSocketRequest) => void) | undefined,
   ): void {
-    const { deflate } = outcome;
+    const { deflate, response } = outcome;
     if (socket.destroyed || !socket.writable) {
       deflate?.dispose();
       socket.destroy();
       return;
     }
-    socket.write(outcome.response);
+    acceptHandshake(socket, response);
     const options = this.#options;
     const connection = new ServerConnection<Data>(
       socket,
@@ -364,6 +404,9 @@ export class WebSocketServer<Data = undefined> extends EventEmitter<WebSocketSer
         topics: this.#topics,
       },
     );
+    // RFC 8441 §5: "The HTTP/2 stream closure is also analogous to the TCP connection closure of
+    // [RFC6455]": a reset stream or a dead session ends the WebSocket with 1006, and a reason.
+    if (typeof response !== 'string') reportHttp2StreamFailure(connection, socket as ServerHttp2Stream);
     this.#connections.add(connection);
     if (deflate !== undefined) this.#deflateOf.set(connection, deflate);
     try {
@@ -378,16 +421,16 @@ export class WebSocketServer<Data = undefined> extends EventEmitter<WebSocketSer
     }
   }
 
-  #refuse(request: IncomingMessage, socket: Duplex, error: HandshakeError): void {
+  #refuse(request: WebSocketRequest, socket: Duplex, error: HandshakeError): void {
     this.#emitHandshakeError(error, request);
-    rejectUpgrade(socket, {
+    rejectHandshake(socket, {
       status: error.status,
       headers: Object.keys(error.headers).length > 0 ? error.headers : undefined,
       body: error.message,
     });
   }
 
-  #emitHandshakeError(error: HandshakeError, request: IncomingMessage): void {
+  #emitHandshakeError(error: HandshakeError, request: WebSocketRequest): void {
     if (this.listenerCount('handshakeError') > 0) this.emit('handshakeError', error, request);
   }
 

@@ -13,6 +13,7 @@ import {
   validateUpgradeResponse,
 } from '@ws/core';
 import { flattenHeaders } from './flatten-headers.js';
+import { http2Handshake } from './http2-handshake.js';
 import { openTransport, type TransportOptions } from './open-transport.js';
 import type { ProxyEnvironment } from './proxy-for-url.js';
 import { readResponseHead } from './read-response-head.js';
@@ -46,6 +47,15 @@ export interface HandshakeOptions extends TransportOptions {
    * (`WS_ERR_HANDSHAKE_EXTENSION`).
    */
   readonly perMessageDeflate?: boolean | PerMessageDeflateClientOptions;
+  /**
+   * WebSockets over HTTP/2 (RFC 8441 extended CONNECT). `true`: always (h2 negotiated by ALPN
+   * for `wss:`, h2c with prior knowledge for `ws:`); the connect fails if the server does not
+   * speak HTTP/2 or does not allow extended CONNECT. `'auto'`: for `wss:`, offer h2 by ALPN and
+   * use it when the server's SETTINGS allow extended CONNECT, else fall back to an HTTP/1.1
+   * upgrade (remembered for the origin); `ws:` stays on HTTP/1.1. WebSockets to one origin
+   * share one HTTP/2 session. Default `false`: HTTP/1.1, as browsers do for a first connection.
+   */
+  readonly http2?: boolean | 'auto';
 }
 
 /** The outcome of a successful opening handshake. */
@@ -62,8 +72,10 @@ export interface HandshakeResult {
   readonly extensions: string;
   /** The extensions the server accepted, configured as it answered, for the connection's protocol. */
   readonly negotiatedExtensions: readonly Extension[];
-  /** The 101 response. */
+  /** The 101 response (the 200 over HTTP/2, without pseudo-header fields). */
   readonly response: { readonly statusCode: number; readonly headers: Readonly<Record<string, string | string[]>> };
+  /** `'1.1'` for an upgraded connection, `'2.0'` for a WebSocket on an HTTP/2 stream. */
+  readonly httpVersion: '1.1' | '2.0';
 }
 
 export const DEFAULT_HANDSHAKE_TIMEOUT = 30_000;
@@ -87,6 +99,10 @@ const CREDENTIAL_HEADERS: ReadonlySet<string> = new Set(['authorization', 'cooki
 export async function performHandshake(target: ClientTarget, options: HandshakeOptions = {}): Promise<HandshakeResult> {
   const timeout = options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT;
   if (!(timeout > 0)) throw new RangeError('handshakeTimeout must be a positive number of ms');
+  const http2 = options.http2 ?? false;
+  if (http2 !== true && http2 !== false && http2 !== 'auto') {
+    throw new TypeError(`The "http2" option must be true, false or 'auto'; received ${String(http2)}`);
+  }
   checkDeflateOptions(deflateOptionsOf(options));
   const controller = new AbortController();
   const userSignal = options.signal;
@@ -106,6 +122,10 @@ export async function performHandshake(target: ClientTarget, options: HandshakeO
     );
   }, timeout);
   try {
+    if (http2 !== false) {
+      const result = await http2Handshake(target, { ...options, http2 }, controller.signal);
+      if (result !== undefined) return result;
+    }
     return await handshakeWithRedirects(target, options, controller.signal);
   } finally {
     clearTimeout(timer);
@@ -246,13 +266,14 @@ async function handshakeOnce(
       extensions: Array.isArray(extensions) ? extensions.join(', ') : (extensions ?? ''),
       negotiatedExtensions,
       response: { statusCode: response.statusCode, headers: response.headers },
+      httpVersion: '1.1',
     },
   };
 }
 
 function ignoreTransportError(): void {}
 
-function deflateOptionsOf(options: HandshakeOptions): PerMessageDeflateClientOptions | undefined {
+export function deflateOptionsOf(options: HandshakeOptions): PerMessageDeflateClientOptions | undefined {
   const option = options.perMessageDeflate;
   if (option === undefined || option === false) return undefined;
   return option === true ? {} : option;
@@ -270,7 +291,7 @@ function checkDeflateOptions(options: PerMessageDeflateClientOptions | undefined
 }
 
 /** RFC 7617 Basic credentials from the URL's userinfo, unless the caller sent an Authorization. */
-function withUrlCredentials(headers: RequestHeaders, target: ClientTarget): RequestHeaders {
+export function withUrlCredentials(headers: RequestHeaders, target: ClientTarget): RequestHeaders {
   if (target.username === '' && target.password === '') return headers;
   if (Object.keys(headers).some((name) => name.toLowerCase() === 'authorization')) return headers;
   const credentials = Buffer.from(`${target.username}:${target.password}`).toString('base64');

@@ -76,6 +76,7 @@ export async function openTransport(
   options: TransportOptions,
   signal: AbortSignal,
   environment: ProxyEnvironment = process.env,
+  alpnProtocols: readonly string[] = HTTP1_ALPN,
 ): Promise<Duplex> {
   const servername = options.servername ?? (net.isIP(target.hostname) === 0 ? target.hostname : '');
   if (options.createConnection !== undefined) {
@@ -99,16 +100,19 @@ export async function openTransport(
       lookup: options.lookup,
     };
     if (!target.secure) return net.connect(endpoint);
-    return tls.connect({ ...tlsSettings(options), ...endpoint, servername });
+    return tls.connect({ ...tlsSettings(options, alpnProtocols), ...endpoint, servername });
   }
 
   const tunnel = await openProxyTunnel(target, proxy, signal);
   if (!target.secure) return tunnel;
   // Through the tunnel, TLS runs end to end with the target: the proxy only relays bytes.
-  return tls.connect({ ...tlsSettings(options), socket: tunnel, host: target.hostname, servername });
+  return tls.connect({ ...tlsSettings(options, alpnProtocols), socket: tunnel, host: target.hostname, servername });
 }
 
-function tlsSettings(options: TlsOptions): tls.ConnectionOptions {
+/** The WebSocket handshake is HTTP/1.1 (RFC 6455 §4.1); ALPN says so to servers that ask. */
+const HTTP1_ALPN: readonly string[] = ['http/1.1'];
+
+function tlsSettings(options: TlsOptions, alpnProtocols: readonly string[]): tls.ConnectionOptions {
   const { ca, cert, key, pfx, passphrase, rejectUnauthorized, checkServerIdentity, minVersion, maxVersion, ciphers } =
     options;
   const settings: tls.ConnectionOptions = {
@@ -124,8 +128,7 @@ function tlsSettings(options: TlsOptions): tls.ConnectionOptions {
     ciphers,
     secureContext: options.secureContext,
     session: options.session,
-    // The WebSocket handshake is HTTP/1.1 (RFC 6455 §4.1); ALPN says so to servers that ask.
-    ALPNProtocols: ['http/1.1'],
+    ALPNProtocols: [...alpnProtocols],
   };
   for (const name of Object.keys(settings) as (keyof tls.ConnectionOptions)[]) {
     if (settings[name] === undefined) delete settings[name];

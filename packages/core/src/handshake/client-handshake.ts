@@ -54,7 +54,7 @@ const REQUEST_RESERVED_NAMES: ReadonlySet<string> = new Set([
 ]);
 
 /** Whether `path` is an origin-form request target we can write: "/" then visible ASCII, no fragment. */
-function isValidRequestPath(path: string): boolean {
+export function isValidRequestPath(path: string): boolean {
   if (path.charCodeAt(0) !== 0x2f) return false;
   for (let index = 1; index < path.length; index++) {
     const code = path.charCodeAt(index);
@@ -65,7 +65,7 @@ function isValidRequestPath(path: string): boolean {
   return true;
 }
 
-function isVisibleAscii(value: string): boolean {
+export function isVisibleAscii(value: string): boolean {
   if (value.length === 0) return false;
   for (let index = 0; index < value.length; index++) {
     const code = value.charCodeAt(index);
@@ -210,6 +210,19 @@ export function validateUpgradeResponse(response: UpgradeResponse, offered: Offe
     );
   }
 
+  return readAcceptedOffers(headers, offered, status);
+}
+
+/**
+ * Reads which of the offered extensions and subprotocols the server's response accepted, failing
+ * the handshake (a `HandshakeError` carrying `status`) for one that was not offered. RFC 8441 §5
+ * keeps these fields for HTTP/2 "as defined in [RFC6455]", so both handshakes share this.
+ */
+export function readAcceptedOffers(
+  headers: IncomingHeaders,
+  offered: Pick<OfferedHandshake, 'protocols' | 'offeredExtensions'>,
+  status: number,
+): AcceptedHandshake {
   // RFC 6455 §4.1: "If the response includes a |Sec-WebSocket-Extensions| header field and this
   // header field indicates the use of an extension that was not present in the client's
   // handshake (the server has indicated an extension not requested by the client), the client

@@ -1,8 +1,9 @@
 import { Buffer } from 'node:buffer';
 import { HandshakeError } from '../errors/handshake-error.js';
 import { computeAcceptKey, isValidKey } from './accept-key.js';
-import { type ExtensionOffer, isToken, parseExtensionOffers, parseTokenList, parseUpgradeList } from './header-tokens.js';
-import { combinedHeaderValue, headerValues, type IncomingHeaders } from './incoming-headers.js';
+import { isToken, parseTokenList, parseUpgradeList } from './header-tokens.js';
+import { headerValues, type IncomingHeaders } from './incoming-headers.js';
+import { parseListHeader, readWebSocketRequestFields, type WebSocketRequestFields } from './websocket-request-fields.js';
 import { extensionsHeaderLine, formatHeaderFields, type OutgoingHeaders } from './outgoing-headers.js';
 
 /** The parts of an HTTP request the opening handshake looks at, as Node's `IncomingMessage` has them. */
@@ -15,19 +16,13 @@ export interface UpgradeRequest {
 }
 
 /** What a valid opening handshake asks for. */
-export interface ValidatedUpgradeRequest {
+export interface ValidatedUpgradeRequest extends WebSocketRequestFields {
   /** The Sec-WebSocket-Key, for `buildAcceptResponse`. */
   key: string;
-  /** The offered subprotocols in the client's order of preference (empty when none). */
-  protocols: string[];
-  /** The offered extensions in the client's order of preference (empty when none). */
-  extensions: ExtensionOffer[];
-  /** The Origin header field, when sent (browsers always send it). */
-  origin?: string;
 }
 
 /** The version this implementation speaks. RFC 6455 §4.1: "The value of this header field MUST be 13." */
-const WEBSOCKET_VERSION = '13';
+export const WEBSOCKET_VERSION = '13';
 
 /** Parses `major.minor` as Node reports it; undefined when it is not two decimal numbers. */
 function parseHttpVersion(httpVersion: string): { major: number; minor: number } | undefined {
@@ -37,31 +32,6 @@ function parseHttpVersion(httpVersion: string): { major: number; minor: number }
   const isNumber = (text: string) => text.length > 0 && text.length <= 3 && /^[0-9]+$/.test(text);
   if (dot === -1 || !isNumber(major) || !isNumber(minor)) return undefined;
   return { major: Number(major), minor: Number(minor) };
-}
-
-/**
- * Parses a list-valued header with `parse`, reporting a malformed value under `code` (the
- * check that needed the value), with the parser's error as the cause.
- */
-function parseListHeader<T>(
-  headers: IncomingHeaders,
-  name: string,
-  parse: (value: string, fieldName: string) => T[],
-  fieldName: string,
-  code: HandshakeError['code'],
-): T[] {
-  const value = combinedHeaderValue(headers, name);
-  if (value === undefined) return [];
-  try {
-    return parse(value, fieldName);
-  } catch (error) {
-    if (!(error instanceof HandshakeError) || error.code === code) throw error;
-    throw new HandshakeError(code, error.message, { cause: error });
-  }
-}
-
-function parseMarkingRepeatedParams(value: string, fieldName: string): ExtensionOffer[] {
-  return parseExtensionOffers(value, fieldName, { markRepeatedParams: true });
 }
 
 /**
@@ -159,47 +129,7 @@ export function validateUpgradeRequest(request: UpgradeRequest): ValidatedUpgrad
     );
   }
 
-  // RFC 6455 §4.1: subprotocol values "MUST be non-empty strings with characters in the range
-  // U+0021 to U+007E not including separator characters as defined in [RFC2616] and MUST all be
-  // unique strings." §11.3.4: the field "MAY appear multiple times in an HTTP request (which is
-  // logically the same as a single |Sec-WebSocket-Protocol| header field that contains all
-  // values)".
-  const protocols = parseListHeader(
-    headers,
-    'sec-websocket-protocol',
-    parseTokenList,
-    'Sec-WebSocket-Protocol',
-    'WS_ERR_HANDSHAKE_HEADER',
-  );
-  if (new Set(protocols).size !== protocols.length) {
-    throw new HandshakeError('WS_ERR_HANDSHAKE_HEADER', 'The Sec-WebSocket-Protocol header offers a subprotocol twice');
-  }
-
-  // RFC 6455 §11.3.2: Sec-WebSocket-Extensions "MAY appear multiple times in an HTTP request
-  // (which is logically the same as a single |Sec-WebSocket-Extensions| header field that
-  // contains all values." A parameter repeated in one offer is recorded, not refused: RFC 7692
-  // §7 has the server decline that offer ("A server MUST decline an extension negotiation offer
-  // for this extension if ... The negotiation offer contains multiple extension parameters with
-  // the same name"), and the connection then proceeds without it.
-  const extensions = parseListHeader(
-    headers,
-    'sec-websocket-extensions',
-    parseMarkingRepeatedParams,
-    'Sec-WebSocket-Extensions',
-    'WS_ERR_HANDSHAKE_HEADER',
-  );
-
-  // RFC 6454 §7.3: "The user agent MUST NOT include more than one Origin header field in any
-  // HTTP request." Node joins repeated Origin fields with ", ", which no serialized origin contains.
-  const origins = headerValues(headers, 'origin');
-  const origin = origins[0];
-  if (origins.length > 1 || origin?.includes(', ')) {
-    throw new HandshakeError('WS_ERR_HANDSHAKE_HEADER', 'The Origin header must appear at most once');
-  }
-
-  const validated: ValidatedUpgradeRequest = { key, protocols, extensions };
-  if (origin !== undefined) validated.origin = origin;
-  return validated;
+  return { key, ...readWebSocketRequestFields(headers) };
 }
 
 /**

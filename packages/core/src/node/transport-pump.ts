@@ -121,6 +121,12 @@ export class TransportPump {
 
   static #onEnd(this: Duplex): void {
     const pump = pumpOf(this);
+    // A reply to the peer's close frame held for the application goes out before our end of
+    // stream, not never: a peer may half-close right after its close frame and still read
+    // (Chromium does on an HTTP/2 stream). RFC 6455 §5.5.1: "If an endpoint receives a Close
+    // frame and did not previously send a Close frame, the endpoint MUST send a Close frame in
+    // response."
+    if (pump.protocol.closeEchoPending) pump.protocol.sendCloseEcho();
     pump.protocol.receiveEof();
     pump.#pump();
   }

@@ -58,7 +58,7 @@ describe('negotiateUpgrade', () => {
     expect(outcome.response).toContain('HTTP/1.1 101 Switching Protocols\r\n');
     expect(outcome.response).toContain(`Sec-WebSocket-Accept: ${computeAcceptKey(KEY)}\r\n`);
     expect(outcome.response).toContain('Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n');
-    expect(outcome.response.endsWith('\r\n\r\n')).toBe(true);
+    expect(String(outcome.response).endsWith('\r\n\r\n')).toBe(true);
     expect(outcome.protocol).toBe('');
   });
 

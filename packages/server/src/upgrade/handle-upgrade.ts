@@ -1,16 +1,20 @@
-import type { IncomingMessage } from 'node:http';
 import {
   acceptPerMessageDeflate,
   buildAcceptResponse,
+  buildExtendedConnectResponse,
+  type Http2ResponseHeaders,
   type ExtensionOffer,
   HandshakeError,
   type OutgoingHeaders,
   type PerMessageDeflate,
   type PerMessageDeflateServerOptions,
   selectSubprotocol,
+  validateExtendedConnectRequest,
   validateUpgradeRequest,
+  type WebSocketRequestFields,
 } from '@ws/core';
 import type { UpgradeRejection } from './reject-upgrade.js';
+import type { WebSocketRequest } from './web-socket-request.js';
 
 /** What the handshake hooks are told about a request, beside the request itself. */
 export interface HandshakeInfo {
@@ -44,21 +48,21 @@ export type AuthenticateResult<Data> =
     };
 
 export type Authenticate<Data> = (
-  request: IncomingMessage,
+  request: WebSocketRequest,
   info: HandshakeInfo,
 ) => AuthenticateResult<Data> | Promise<AuthenticateResult<Data>>;
 
 /** Which origins may connect: a list (compared case-insensitively) or a predicate. */
-export type OriginPolicy = readonly string[] | ((origin: string | undefined, request: IncomingMessage) => boolean);
+export type OriginPolicy = readonly string[] | ((origin: string | undefined, request: WebSocketRequest) => boolean);
 
 /** The handshake rules of one server (see `WebSocketServerOptions` for each). */
 export interface UpgradePolicy<Data> {
   readonly path: string | undefined;
   readonly allowedOrigins: OriginPolicy | undefined;
   readonly protocols: readonly string[] | undefined;
-  readonly selectProtocol: ((offered: readonly string[], request: IncomingMessage) => string | undefined) | undefined;
+  readonly selectProtocol: ((offered: readonly string[], request: WebSocketRequest) => string | undefined) | undefined;
   readonly authenticate: Authenticate<Data> | undefined;
-  readonly headers: OutgoingHeaders | ((request: IncomingMessage, info: HandshakeInfo) => OutgoingHeaders | undefined) | undefined;
+  readonly headers: OutgoingHeaders | ((request: WebSocketRequest, info: HandshakeInfo) => OutgoingHeaders | undefined) | undefined;
   /** What permessage-deflate offers are accepted with; undefined when compression is off. */
   readonly perMessageDeflate: PerMessageDeflateServerOptions | undefined;
 }
@@ -66,7 +70,8 @@ export interface UpgradePolicy<Data> {
 export type UpgradeOutcome<Data> =
   | {
       readonly accepted: true;
-      readonly response: string;
+      /** The 101 response head (HTTP/1.1), or the 200 header block of an extended CONNECT (HTTP/2). */
+      readonly response: string | Http2ResponseHeaders;
       readonly protocol: string;
       readonly data: Data;
       /** The `Sec-WebSocket-Extensions` value of the response ('' when none was accepted). */
@@ -94,7 +99,7 @@ function internalError<Data>(message: string, cause: unknown): UpgradeOutcome<Da
   return { accepted: false, error, rejection: { status: 500 } };
 }
 
-function originAllowed(policy: OriginPolicy, origin: string | undefined, request: IncomingMessage): boolean {
+function originAllowed(policy: OriginPolicy, origin: string | undefined, request: WebSocketRequest): boolean {
   if (typeof policy === 'function') return policy(origin, request);
   if (origin === undefined) return false;
   // RFC 6454 §6.2 serializes an origin in lower case; compare as such.
@@ -103,7 +108,8 @@ function originAllowed(policy: OriginPolicy, origin: string | undefined, request
 }
 
 /**
- * Decides an opening handshake (RFC 6455 §4.2): route, validate, check the origin, pick the
+ * Decides an opening handshake (RFC 6455 §4.2, or RFC 8441 §5 for an extended CONNECT over
+ * HTTP/2, `request.httpVersion` `'2.0'`, which runs the same checks and hooks): route, validate, check the origin, pick the
  * subprotocol, run `authenticate`, and build the 101 response or the error response. It writes
  * nothing: the server writes the outcome, so a handshake that timed out meanwhile is answered
  * once, with 408.
@@ -113,12 +119,12 @@ function originAllowed(policy: OriginPolicy, origin: string | undefined, request
  * chain, abort signal or timer per handshake.
  */
 export function negotiateUpgrade<Data>(
-  request: IncomingMessage,
+  request: WebSocketRequest,
   policy: UpgradePolicy<Data>,
   context: UpgradeContext,
 ): UpgradeOutcome<Data> | Promise<UpgradeOutcome<Data>> {
   const checked = checkRequest(request, policy);
-  if (!('key' in checked)) return checked;
+  if (!('path' in checked)) return checked;
   if (policy.authenticate === undefined) return respond(request, policy, context, checked, undefined as Data, undefined);
   return authenticateThenRespond(request, policy, context, checked, policy.authenticate);
 }
@@ -132,7 +138,8 @@ export interface UpgradeContext {
 
 /** A request that passed every check that needs no hook of the application's but `selectProtocol`. */
 interface CheckedRequest {
-  readonly key: string;
+  /** The Sec-WebSocket-Key; undefined over HTTP/2, which has none (RFC 8441 §5). */
+  readonly key: string | undefined;
   readonly path: string;
   readonly origin: string | undefined;
   readonly protocols: readonly string[];
@@ -140,19 +147,18 @@ interface CheckedRequest {
   readonly protocol: string | undefined;
 }
 
-function checkRequest<Data>(request: IncomingMessage, policy: UpgradePolicy<Data>): CheckedRequest | UpgradeOutcome<Data> {
+function checkRequest<Data>(request: WebSocketRequest, policy: UpgradePolicy<Data>): CheckedRequest | UpgradeOutcome<Data> {
   const path = pathOf(request.url);
   if (policy.path !== undefined && path !== policy.path) {
     return refuse(new HandshakeError('WS_ERR_HANDSHAKE_PATH', `No WebSocket endpoint at ${path}`));
   }
 
-  let validated;
+  const http2 = request.httpVersion === '2.0';
+  let validated: WebSocketRequestFields & { key?: string };
   try {
-    validated = validateUpgradeRequest({
-      method: request.method ?? '',
-      httpVersion: request.httpVersion,
-      headers: request.headers,
-    });
+    validated = http2
+      ? validateExtendedConnectRequest({ headers: request.headers })
+      : validateUpgradeRequest({ method: request.method ?? '', httpVersion: request.httpVersion, headers: request.headers });
   } catch (error) {
     if (error instanceof HandshakeError) return refuse(error);
     return internalError('The request could not be validated', error);
@@ -160,9 +166,10 @@ function checkRequest<Data>(request: IncomingMessage, policy: UpgradePolicy<Data
 
   // RFC 6455 §4.1 describes the handshake as a GET request without a body, and Node hands
   // whatever follows the head over as `head`, where a body would be read as WebSocket frames.
-  // Refusing it is the one unambiguous outcome.
+  // Refusing it is the one unambiguous outcome. (Over HTTP/2 the CONNECT's DATA frames are the
+  // tunnel itself.)
   const contentLength = request.headers['content-length'];
-  if (request.headers['transfer-encoding'] !== undefined || (contentLength !== undefined && contentLength !== '0')) {
+  if (!http2 && (request.headers['transfer-encoding'] !== undefined || (contentLength !== undefined && contentLength !== '0'))) {
     return refuse(new HandshakeError('WS_ERR_HANDSHAKE_HEADER', 'An upgrade request must not have a body'));
   }
 
@@ -199,7 +206,7 @@ function checkRequest<Data>(request: IncomingMessage, policy: UpgradePolicy<Data
   return { key: validated.key, path, origin, protocols: validated.protocols, extensions: validated.extensions, protocol };
 }
 
-function handshakeInfo(request: IncomingMessage, context: UpgradeContext, checked: CheckedRequest): HandshakeInfo {
+function handshakeInfo(request: WebSocketRequest, context: UpgradeContext, checked: CheckedRequest): HandshakeInfo {
   return {
     origin: checked.origin,
     protocols: checked.protocols,
@@ -212,7 +219,7 @@ function handshakeInfo(request: IncomingMessage, context: UpgradeContext, checke
 }
 
 async function authenticateThenRespond<Data>(
-  request: IncomingMessage,
+  request: WebSocketRequest,
   policy: UpgradePolicy<Data>,
   context: UpgradeContext,
   checked: CheckedRequest,
@@ -237,7 +244,7 @@ async function authenticateThenRespond<Data>(
 
 /** Builds the 101 response for a request that nothing refused. */
 function respond<Data>(
-  request: IncomingMessage,
+  request: WebSocketRequest,
   policy: UpgradePolicy<Data>,
   context: UpgradeContext,
   checked: CheckedRequest,
@@ -265,17 +272,15 @@ function respond<Data>(
   const accepted =
     policy.perMessageDeflate === undefined ? undefined : acceptPerMessageDeflate(checked.extensions, policy.perMessageDeflate);
 
-  let response: string;
+  let response: string | Http2ResponseHeaders;
   try {
-    response = buildAcceptResponse({
-      key: checked.key,
-      protocol: checked.protocol,
-      headers,
-      extensions: accepted?.response,
-    });
+    response =
+      checked.key === undefined
+        ? buildExtendedConnectResponse({ protocol: checked.protocol, headers, extensions: accepted?.response })
+        : buildAcceptResponse({ key: checked.key, protocol: checked.protocol, headers, extensions: accepted?.response });
   } catch (error) {
     accepted?.extension.dispose();
-    return internalError(`The 101 response cannot be written: ${(error as Error).message}`, error);
+    return internalError(`The response cannot be written: ${(error as Error).message}`, error);
   }
   return {
     accepted: true,
