@@ -18,16 +18,12 @@ export {
   ZERO_MASK_KEY,
   type PeerRole,
   type ScriptedPeerOptions,
-  type ConnectOptions,
-  type RequestHeaders,
-  type SendFrameOptions,
-  type WriteOptions,
-  type ExpectOptions,
-  type FrameMatcher,
-  type ReceivedMessage,
-  type ReceivedClose,
-  type PeerEvent,
 } from './peer/scripted-peer.js';
+export { type ConnectOptions, type RequestHeaders } from './peer/client-handshake.js';
+export { type SendFrameOptions, type WriteOptions } from './peer/frame-writer.js';
+export { type ExpectOptions, type ReceivedMessage, type ReceivedClose } from './peer/peer-expectations.js';
+export { type FrameMatcher } from './peer/frame-matcher.js';
+export { type PeerEvent } from './peer/frame-inbox.js';
 export {
   ScriptedServer,
   PendingUpgrade,

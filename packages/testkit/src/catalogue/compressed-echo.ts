@@ -12,7 +12,7 @@ import {
   offerPerMessageDeflate,
   parseExtensionOffers,
 } from '@ws/core';
-import type { SendFrameOptions } from '../peer/scripted-peer.js';
+import type { SendFrameOptions } from '../peer/frame-writer.js';
 import type { CaseContext, ConformanceCase, TargetKind, Verdict } from './conformance-case.js';
 import { binary, combine, informational, judgeEcho, pass, text } from './judgement.js';
 

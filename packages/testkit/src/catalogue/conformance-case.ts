@@ -1,6 +1,7 @@
 import type { ExtensionOffer } from '@ws/core';
 import type { HttpRequestHead } from '../peer/http-head.js';
-import type { RequestHeaders, ScriptedPeer } from '../peer/scripted-peer.js';
+import type { RequestHeaders } from '../peer/client-handshake.js';
+import type { ScriptedPeer } from '../peer/scripted-peer.js';
 import type { PeerObserver } from './peer-observer.js';
 
 /**

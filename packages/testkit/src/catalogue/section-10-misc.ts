@@ -1,7 +1,7 @@
 import { Buffer } from 'node:buffer';
 import { Opcode, computeAcceptKey } from '@ws/core';
 import { headerValue, type HttpRequestHead } from '../peer/http-head.js';
-import type { RequestHeaders } from '../peer/scripted-peer.js';
+import type { RequestHeaders } from '../peer/client-handshake.js';
 import type { ConformanceCase, CaseContext, Verdict } from './conformance-case.js';
 import { combine, fail, informational, judgeEcho, judgeFailure, pass, text } from './judgement.js';
 import { describeEvent } from './peer-observer.js';

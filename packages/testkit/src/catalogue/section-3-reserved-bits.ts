@@ -1,6 +1,6 @@
 import { Buffer } from 'node:buffer';
 import { Opcode } from '@ws/core';
-import type { SendFrameOptions } from '../peer/scripted-peer.js';
+import type { SendFrameOptions } from '../peer/frame-writer.js';
 import { type Chopping, sendFrames } from './send-frames.js';
 import type { ConformanceCase } from './conformance-case.js';
 import { judgeFailure, text } from './judgement.js';

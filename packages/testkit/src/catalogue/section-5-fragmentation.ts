@@ -1,5 +1,5 @@
 import { Opcode } from '@ws/core';
-import type { SendFrameOptions } from '../peer/scripted-peer.js';
+import type { SendFrameOptions } from '../peer/frame-writer.js';
 import { type Chopping, sendFrames } from './send-frames.js';
 import type { ConformanceCase } from './conformance-case.js';
 import { type Expected, judgeEcho, judgeFailure, pong, text } from './judgement.js';

@@ -1,4 +1,5 @@
-import type { ScriptedPeer, SendFrameOptions } from '../peer/scripted-peer.js';
+import type { SendFrameOptions } from '../peer/frame-writer.js';
+import type { ScriptedPeer } from '../peer/scripted-peer.js';
 
 /**
  * How a case puts its frames on the wire: all in one write, one write per frame with a pause

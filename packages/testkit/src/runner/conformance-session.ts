@@ -1,5 +1,6 @@
 import { type CaseTimeouts, type ConformanceCase, DEFAULT_CASE_TIMEOUTS, type TargetKind } from '../catalogue/conformance-case.js';
-import { type RequestHeaders, ScriptedPeer } from '../peer/scripted-peer.js';
+import type { RequestHeaders } from '../peer/client-handshake.js';
+import { ScriptedPeer } from '../peer/scripted-peer.js';
 import { ScriptedServer } from '../peer/scripted-server.js';
 import type { CaseResult } from './conformance-report.js';
 import { executeCase } from './execute-case.js';
