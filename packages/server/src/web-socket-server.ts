@@ -13,9 +13,10 @@ import { kLeaveTopics, ServerConnection } from './server-connection.js';
 import { type PublishOptions, TopicRegistry } from './topic-registry.js';
 import { UnupgradedSockets } from './unupgraded-sockets.js';
 import { answerUpgradeRequired } from './upgrade/answer-upgrade-required.js';
-import { negotiateUpgrade, type UpgradeOutcome } from './upgrade/handle-upgrade.js';
+import type { UpgradeOutcome } from './upgrade/handle-upgrade.js';
 import { type AnyHttp2Server, attachExtendedConnectListener, isHttp2Server } from './upgrade/extended-connect-router.js';
-import { acceptHandshake, peerSocketOf, rejectHandshake } from './upgrade/handshake-transport.js';
+import { acceptHandshake, rejectHandshake } from './upgrade/handshake-transport.js';
+import { PendingHandshakes } from './upgrade/pending-handshakes.js';
 import { attachUpgradeListener } from './upgrade/upgrade-router.js';
 import type { WebSocketRequest } from './upgrade/web-socket-request.js';
 import { type ResolvedServerOptions, resolveServerOptions, type WebSocketServerOptions } from './web-socket-server-options.js';
@@ -49,14 +50,6 @@ export interface CloseServerOptions {
 const ServerState = { Open: 0, Closing: 1, Closed: 2 } as const;
 type ServerState = (typeof ServerState)[keyof typeof ServerState];
 
-/** The signal handed to the handshake hooks when the handshake is decided synchronously. */
-const NEVER_ABORTED = new AbortController().signal;
-
-/** A hook or the negotiation threw something unexpected: the server's fault, 500. */
-function handshakeFailed(cause: unknown): HandshakeError {
-  return new HandshakeError('WS_ERR_HANDSHAKE_REJECTED', 'The handshake failed', { status: 500, cause });
-}
-
 const EMPTY = Buffer.alloc(0);
 
 function ignoreError(): void {
@@ -84,8 +77,7 @@ export class WebSocketServer<Data = undefined> extends EventEmitter<WebSocketSer
   readonly #connections = new Set<ServerConnection<Data>>();
   /** The permessage-deflate of each compressed connection, for broadcasts to compress once per settings. */
   readonly #deflateOf = new WeakMap<ServerConnection<Data>, PerMessageDeflate>();
-  /** Sockets between the `'upgrade'` event and the 101 (or the refusal), with their abort switch. */
-  readonly #handshakes = new Map<Duplex, AbortController>();
+  readonly #handshakes: PendingHandshakes<Data>;
   /** Standalone: sockets connected but whose request head has not arrived (the slowloris guard). */
   readonly #unupgraded: UnupgradedSockets;
   readonly #topics: TopicRegistry<Data>;
@@ -98,6 +90,7 @@ export class WebSocketServer<Data = undefined> extends EventEmitter<WebSocketSer
     super();
     this.#options = resolveServerOptions(options);
     this.#unupgraded = new UnupgradedSockets({ timeout: this.#options.handshakeTimeout });
+    this.#handshakes = new PendingHandshakes(this.#options.policy, this.#options.handshakeTimeout, () => this.#checkAllGone());
     this.#topics = new TopicRegistry(
       this.#options.connection.fragmentSize,
       (connection) => this.#deflateOf.get(connection),
@@ -176,61 +169,10 @@ export class WebSocketServer<Data = undefined> extends EventEmitter<WebSocketSer
       );
       return;
     }
-    const remoteAddress = peerSocketOf(socket).remoteAddress;
-    if (this.#options.policy.authenticate === undefined) {
-      // Nothing asynchronous to wait for: decided and answered now, with no timer or signal.
-      let outcome: UpgradeOutcome<Data>;
-      try {
-        // Synchronous when there is no `authenticate` hook (see `negotiateUpgrade`).
-        outcome = negotiateUpgrade(request, this.#options.policy, { remoteAddress, signal: NEVER_ABORTED }) as UpgradeOutcome<Data>;
-      } catch (error) {
-        this.#refuse(request, socket, handshakeFailed(error));
-        return;
-      }
-      this.#settle(request, socket, head, outcome, callback);
-      return;
-    }
-
-    const controller = new AbortController();
-    this.#handshakes.set(socket, controller);
-    let settled = false;
-    const finish = (): boolean => {
-      if (settled) return false;
-      settled = true;
-      clearTimeout(timer);
-      socket.off('close', onClose);
-      this.#handshakes.delete(socket);
-      this.#checkAllGone();
-      return true;
-    };
-    const timer = setTimeout(() => {
-      const error = new HandshakeError('WS_ERR_HANDSHAKE_TIMEOUT', `No handshake within ${this.#options.handshakeTimeout} ms`);
-      controller.abort(error);
-      if (finish()) this.#refuse(request, socket, error);
-    }, this.#options.handshakeTimeout);
-    timer.unref?.();
-    const onClose = (): void => {
-      controller.abort(new HandshakeError('WS_ERR_HANDSHAKE_ABORTED', 'The client went away'));
-      finish();
-    };
-    socket.once('close', onClose);
-    controller.signal.addEventListener('abort', () => {
-      // Server shutdown aborts from outside; the timer and the socket's close call `finish` themselves.
-      const reason: unknown = controller.signal.reason;
-      if (reason instanceof HandshakeError && reason.status === 503 && finish()) this.#refuse(request, socket, reason);
+    this.#handshakes.negotiate(request, socket, {
+      settle: (outcome) => this.#settle(request, socket, head, outcome, callback),
+      refuse: (error) => this.#refuse(request, socket, error),
     });
-
-    Promise.resolve()
-      .then(() => negotiateUpgrade(request, this.#options.policy, { remoteAddress, signal: controller.signal }))
-      .then(
-        (outcome) => {
-          if (finish()) this.#settle(request, socket, head, outcome, callback);
-          else if (outcome.accepted) outcome.deflate?.dispose();
-        },
-        (error: unknown) => {
-          if (finish()) this.#refuse(request, socket, handshakeFailed(error));
-        },
-      );
   }
 
   /** Answers a decided handshake: the 101 and a connection, or the refusal. */
@@ -318,7 +260,7 @@ export class WebSocketServer<Data = undefined> extends EventEmitter<WebSocketSer
     });
     this.#unupgraded.destroyAll();
     const shutdown = new HandshakeError('WS_ERR_HANDSHAKE_REJECTED', 'The server is shutting down', { status: 503 });
-    for (const controller of [...this.#handshakes.values()]) controller.abort(shutdown);
+    this.#handshakes.abortAll(shutdown);
 
     const allGone = new Promise<void>((resolve) => {
       this.#allGone = resolve;
