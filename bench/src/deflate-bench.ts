@@ -1,9 +1,10 @@
 /**
  * Compressed echo (permessage-deflate, RFC 7692) of @ws/server beside ws in the same run, on
- * 1,000 connections, and the RSS each idle compressed connection costs the server. One file,
- * three roles, each its own process:
+ * 1,000 connections, and the RSS each idle compressed connection costs the server. One entry,
+ * three roles, each its own process; this file orchestrates and reports, and dispatches to the
+ * server role (`compressed-echo-server.ts`) and the load role (`compressed-echo-load.ts`):
  *
- *   tsx src/deflate-bench.ts                                          bundle this file, run everything, print a table
+ *   tsx src/deflate-bench.ts                                          bundle this entry, run everything, print a table
  *   node dist-deflate/deflate-bench.js server ours|ws <policy>           an echo server with compression on
  *   node dist-deflate/deflate-bench.js load '{"port":N,"offer":"...",…}' the load generator
  *
@@ -15,278 +16,22 @@
  * headers, inflating the first reply of each connection to check it. Options: BENCH_ROUNDS
  * (default 2), BENCH_SECONDS (default 3), BENCH_CONNECTIONS (default 1000).
  */
-import { Buffer } from 'node:buffer';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { connect, type Socket } from 'node:net';
 import { createInterface, type Interface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { acceptPerMessageDeflateResponse, parseExtensionOffers, PerMessageDeflate } from '@ws/core';
 import { bundle } from './bundle.js';
+import { generateCompressedLoad, type LoadResult, type LoadSettings, MESSAGE, WINDOW } from './compressed-echo-load.js';
+import { IMPLEMENTATIONS, type Implementation, ServerPolicy, serveCompressedEcho } from './compressed-echo-server.js';
 import { hasTaskset, median } from './measurement.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 1000);
-/** Messages each connection keeps in flight. */
-const WINDOW = 2;
-
-const IMPLEMENTATIONS = ['ours', 'ws'] as const;
-type Implementation = (typeof IMPLEMENTATIONS)[number];
-
-/** What the server does with its own context: compress without it (our default) or keep it. */
-const ServerPolicy = { NoContextTakeover: 'no-context', ContextTakeover: 'context' } as const;
-type ServerPolicy = (typeof ServerPolicy)[keyof typeof ServerPolicy];
-
-/** JSON-like text, the kind of message compression is for: about 2.6 KiB. */
-const MESSAGE = Buffer.from(
-  JSON.stringify(
-    Array.from({ length: 48 }, (_, index) => ({ id: 1000 + index, user: `user-${(index * 7919) % 997}`, online: index % 3 === 0, score: (index * 37) % 101 })),
-  ),
-);
-
-// ---- Server role ---------------------------------------------------------------------------
-
-async function serve(implementation: Implementation, policy: ServerPolicy): Promise<void> {
-  const keepContext = policy === ServerPolicy.ContextTakeover;
-  let port: number;
-  let connections: () => number;
-  if (implementation === 'ws') {
-    const { WebSocketServer } = await import('ws');
-    const server = new WebSocketServer({
-      port: 0,
-      host: '127.0.0.1',
-      perMessageDeflate: { serverNoContextTakeover: !keepContext, zlibDeflateOptions: { level: 1 }, threshold: 1024 },
-    });
-    server.on('connection', (socket) => socket.on('message', (data, isBinary) => socket.send(data as Buffer, { binary: isBinary })));
-    await new Promise((resolve) => server.once('listening', resolve));
-    port = (server.address() as { port: number }).port;
-    connections = () => server.clients.size;
-  } else {
-    const { WebSocketServer } = await import('@ws/server');
-    const server = new WebSocketServer({ port: 0, host: '127.0.0.1', perMessageDeflate: { serverNoContextTakeover: !keepContext } });
-    server.on('connection', (connection) => connection.on('message', (data, isBinary) => connection.send(data, { binary: isBinary })));
-    await new Promise<void>((resolve) => server.once('listening', () => resolve()));
-    port = (server.address() as { port: number }).port;
-    connections = () => server.clients.size;
-  }
-  process.stdout.write(`${JSON.stringify({ port })}\n`);
-  createInterface({ input: process.stdin }).on('line', (line) => {
-    if (line !== 'memory') return;
-    globalThis.gc?.();
-    process.stdout.write(`${JSON.stringify({ rss: process.memoryUsage().rss, connections: connections() })}\n`);
-  });
-  process.stdin.on('end', () => process.exit(0));
-}
-
-// ---- Load generator role -------------------------------------------------------------------
-
-interface LoadSettings {
-  port: number;
-  connections: number;
-  /** The Sec-WebSocket-Extensions offer ('' for none: the uncompressed baseline). */
-  offer: string;
-  seconds?: number;
-  /** Open the connections, exchange one message on each, and wait for a line on stdin. */
-  idle?: boolean;
-}
-
-function maskedFrame(firstByte: number, payload: Buffer): Buffer {
-  const length = payload.length;
-  const header = length <= 125 ? 2 : length <= 0xffff ? 4 : 10;
-  const frame = Buffer.alloc(header + 4 + length);
-  frame[0] = firstByte;
-  if (length <= 125) frame[1] = 0x80 | length;
-  else if (length <= 0xffff) {
-    frame[1] = 0x80 | 126;
-    frame.writeUInt16BE(length, 2);
-  } else {
-    frame[1] = 0x80 | 127;
-    frame.writeBigUInt64BE(BigInt(length), 2);
-  }
-  const key = randomBytes(4);
-  key.copy(frame, header);
-  for (let index = 0; index < length; index++) frame[header + 4 + index] = payload[index]! ^ key[index & 3]!;
-  return frame;
-}
-
-/** Counts the server's messages from its frame headers (server frames are unmasked), across reads. */
-class ReplyCounter {
-  #pending: Buffer = Buffer.alloc(0);
-  #inMessage = false;
-  compressed = 0;
-  /** The first compressed reply's payload, kept to check that it inflates to the message. */
-  firstCompressed: Buffer | undefined;
-
-  /** Takes a chunk; returns how many messages it completed. */
-  push(chunk: Buffer): number {
-    const data = this.#pending.length === 0 ? chunk : Buffer.concat([this.#pending, chunk]);
-    let offset = 0;
-    let completed = 0;
-    while (data.length - offset >= 2) {
-      const first = data[offset]!;
-      const short = data[offset + 1]! & 0x7f;
-      let header = 2;
-      let length = short;
-      if (short === 126) {
-        if (data.length - offset < 4) break;
-        length = data.readUInt16BE(offset + 2);
-        header = 4;
-      } else if (short === 127) {
-        if (data.length - offset < 10) break;
-        length = Number(data.readBigUInt64BE(offset + 2));
-        header = 10;
-      }
-      if (data.length - offset < header + length) break;
-      const opcode = first & 0x0f;
-      if (opcode < 8) {
-        if (!this.#inMessage && (first & 0x40) !== 0) {
-          this.compressed++;
-          this.firstCompressed ??= Buffer.from(data.subarray(offset + header, offset + header + length));
-        }
-        this.#inMessage = (first & 0x80) === 0;
-        if (!this.#inMessage) completed++;
-      }
-      offset += header + length;
-    }
-    this.#pending = offset === data.length ? Buffer.alloc(0) : Buffer.from(data.subarray(offset));
-    return completed;
-  }
-}
-
-interface OpenConnection {
-  socket: Socket;
-  counter: ReplyCounter;
-  extensions: string;
-}
-
-function handshake(socket: Socket, offer: string): Promise<{ rest: Buffer; extensions: string }> {
-  socket.write(
-    'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
-      `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n` +
-      (offer === '' ? '' : `Sec-WebSocket-Extensions: ${offer}\r\n`) +
-      '\r\n',
-  );
-  return new Promise((resolve, reject) => {
-    let received = Buffer.alloc(0);
-    const onData = (chunk: Buffer) => {
-      received = Buffer.concat([received, chunk]);
-      const end = received.indexOf('\r\n\r\n');
-      if (end === -1) return;
-      socket.off('data', onData);
-      const head = received.subarray(0, end).toString('latin1');
-      if (!head.startsWith('HTTP/1.1 101')) reject(new Error(head));
-      const extensions = /^sec-websocket-extensions: *(.*)$/im.exec(head)?.[1]?.trim() ?? '';
-      resolve({ rest: received.subarray(end + 4), extensions });
-    };
-    socket.on('data', onData);
-    socket.once('error', reject);
-  });
-}
-
-async function openAll(settings: LoadSettings): Promise<OpenConnection[]> {
-  const opened: OpenConnection[] = [];
-  // In batches, so that the server's accept queue never overflows.
-  for (let start = 0; start < settings.connections; start += 200) {
-    const batch = Array.from({ length: Math.min(200, settings.connections - start) }, async () => {
-      const socket = connect({ port: settings.port, host: '127.0.0.1', noDelay: true });
-      await new Promise((resolve, reject) => socket.once('connect', resolve).once('error', reject));
-      const { rest, extensions } = await handshake(socket, settings.offer);
-      if (settings.offer !== '' && !extensions.startsWith('permessage-deflate')) {
-        throw new Error(`permessage-deflate was not negotiated: "${extensions}"`);
-      }
-      const counter = new ReplyCounter();
-      if (rest.length > 0) counter.push(rest);
-      return { socket, counter, extensions };
-    });
-    opened.push(...(await Promise.all(batch)));
-  }
-  return opened;
-}
-
-/**
- * The message compressed once, valid for every message of every connection: the offer has
- * `client_no_context_takeover`, so each message starts from an empty window.
- */
-function compressedFrame(extensions: string): Buffer {
-  const deflate = acceptPerMessageDeflateResponse(parseExtensionOffers(extensions)[0]!, { clientNoContextTakeover: true, threshold: 0 });
-  const payload = Buffer.from(deflate.encode(MESSAGE, true));
-  deflate.dispose();
-  return maskedFrame(0xc1, payload);
-}
-
-/** The server's first compressed reply on a connection inflates to the message (checked on a sample). */
-function checkReplies(connections: readonly OpenConnection[]): void {
-  for (const { counter, extensions } of connections.slice(0, 20)) {
-    if (counter.firstCompressed === undefined) throw new Error('the server did not compress its reply');
-    const deflate = new PerMessageDeflate({ decompressNoContextTakeover: extensions.includes('server_no_context_takeover') });
-    const inflated = deflate.decode(counter.firstCompressed, true, 1 << 20);
-    deflate.dispose();
-    if (inflated instanceof Error || !Buffer.from(inflated).equals(MESSAGE)) throw new Error('a compressed reply did not inflate to the message');
-  }
-}
-
-async function load(settings: LoadSettings): Promise<void> {
-  const connections = await openAll(settings);
-  const compressing = settings.offer !== '';
-  const frame = compressing ? compressedFrame(connections[0]!.extensions) : maskedFrame(0x81, MESSAGE);
-  if (settings.idle === true) {
-    // One message each, so that every engine a connection keeps has been created, then idle.
-    let waiting = connections.length;
-    await new Promise<void>((resolve) => {
-      for (const { socket, counter } of connections) {
-        socket.on('data', (chunk: Buffer) => {
-          if (counter.push(chunk) > 0 && --waiting === 0) resolve();
-        });
-        socket.write(frame);
-      }
-    });
-    if (compressing) checkReplies(connections);
-    process.stdout.write(`${JSON.stringify({ opened: connections.length, wireBytes: frame.length })}\n`);
-    await new Promise((resolve) => createInterface({ input: process.stdin }).once('line', resolve));
-    for (const { socket } of connections) socket.destroy();
-    return;
-  }
-  const burst = Buffer.concat(Array.from({ length: WINDOW }, () => frame));
-  let messages = 0;
-  let running = true;
-  const cpuBefore = process.cpuUsage();
-  const start = process.hrtime.bigint();
-  for (const { socket, counter } of connections) {
-    socket.on('data', (chunk: Buffer) => {
-      const replies = counter.push(chunk);
-      if (replies === 0) return;
-      messages += replies;
-      if (!running) return;
-      if (replies === WINDOW) socket.write(burst);
-      else for (let index = 0; index < replies; index++) socket.write(frame);
-    });
-    socket.write(burst);
-  }
-  await new Promise((resolve) => setTimeout(resolve, settings.seconds! * 1000));
-  running = false;
-  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-  const cpu = process.cpuUsage(cpuBefore);
-  const counted = messages;
-  checkReplies(connections);
-  const compressed = connections.reduce((sum, { counter }) => sum + counter.compressed, 0);
-  for (const { socket } of connections) socket.destroy();
-  process.stdout.write(
-    `${JSON.stringify({
-      messagesPerSecond: counted / seconds,
-      compressedShare: compressed / Math.max(1, counted),
-      cpuShare: (cpu.user + cpu.system) / 1e6 / seconds,
-      wireBytes: frame.length,
-    })}\n`,
-  );
-}
-
-// ---- Orchestrator --------------------------------------------------------------------------
 
 const here = fileURLToPath(import.meta.url);
 
-/** The server and load roles run from a bundle of this file (see `bundle.ts` for why). */
+/** The server and load roles run from a bundle of this entry (see `bundle.ts` for why). */
 const bundled = fileURLToPath(new URL('../dist-deflate/deflate-bench.js', import.meta.url));
 
 async function buildBundle(): Promise<void> {
@@ -321,13 +66,6 @@ async function startServer(implementation: Implementation, policy: ServerPolicy)
 function stopServer(server: RunningServer): void {
   server.child.stdin!.end();
   server.child.kill();
-}
-
-interface LoadResult {
-  messagesPerSecond: number;
-  compressedShare: number;
-  cpuShare: number;
-  wireBytes: number;
 }
 
 /** The offers: both sides without context, or the client without it and the server as its policy says. */
@@ -400,7 +138,6 @@ async function idleMemory(implementation: Implementation, scenario: Scenario): P
   return (after.rss - before.rss) / CONNECTIONS;
 }
 
-
 async function orchestrate(): Promise<void> {
   await buildBundle();
   const rows: { scenario: string; ours: LoadResult; ws: LoadResult }[] = [];
@@ -451,9 +188,9 @@ async function orchestrate(): Promise<void> {
 
 const [role, ...rest] = process.argv.slice(2);
 if (role === 'server') {
-  await serve(rest[0] as Implementation, rest[1] as ServerPolicy);
+  await serveCompressedEcho(rest[0] as Implementation, rest[1] as ServerPolicy);
 } else if (role === 'load') {
-  await load(JSON.parse(rest[0]!) as LoadSettings);
+  await generateCompressedLoad(JSON.parse(rest[0]!) as LoadSettings);
   process.exit(0);
 } else {
   await orchestrate();

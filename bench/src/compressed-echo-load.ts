@@ -1,0 +1,235 @@
+/**
+ * The load role of the permessage-deflate benchmark (`deflate-bench.ts`), run in its own
+ * process: raw TCP connections that speak permessage-deflate themselves. They offer
+ * `client_no_context_takeover`, so one compressed frame (compressed once with @ws/core) is
+ * valid for every message of every connection, and count the server's replies by parsing frame
+ * headers, inflating the first reply of each connection to check it.
+ */
+import { Buffer } from 'node:buffer';
+import { randomBytes } from 'node:crypto';
+import { connect, type Socket } from 'node:net';
+import { createInterface } from 'node:readline';
+import { acceptPerMessageDeflateResponse, parseExtensionOffers, PerMessageDeflate } from '@ws/core';
+
+/** Messages each connection keeps in flight. */
+export const WINDOW = 2;
+
+/** JSON-like text, the kind of message compression is for: about 2.6 KiB. */
+export const MESSAGE = Buffer.from(
+  JSON.stringify(
+    Array.from({ length: 48 }, (_, index) => ({ id: 1000 + index, user: `user-${(index * 7919) % 997}`, online: index % 3 === 0, score: (index * 37) % 101 })),
+  ),
+);
+
+export interface LoadSettings {
+  port: number;
+  connections: number;
+  /** The Sec-WebSocket-Extensions offer ('' for none: the uncompressed baseline). */
+  offer: string;
+  seconds?: number;
+  /** Open the connections, exchange one message on each, and wait for a line on stdin. */
+  idle?: boolean;
+}
+
+/** What a throughput run reports. */
+export interface LoadResult {
+  messagesPerSecond: number;
+  compressedShare: number;
+  cpuShare: number;
+  wireBytes: number;
+}
+
+function maskedFrame(firstByte: number, payload: Buffer): Buffer {
+  const length = payload.length;
+  const header = length <= 125 ? 2 : length <= 0xffff ? 4 : 10;
+  const frame = Buffer.alloc(header + 4 + length);
+  frame[0] = firstByte;
+  if (length <= 125) frame[1] = 0x80 | length;
+  else if (length <= 0xffff) {
+    frame[1] = 0x80 | 126;
+    frame.writeUInt16BE(length, 2);
+  } else {
+    frame[1] = 0x80 | 127;
+    frame.writeBigUInt64BE(BigInt(length), 2);
+  }
+  const key = randomBytes(4);
+  key.copy(frame, header);
+  for (let index = 0; index < length; index++) frame[header + 4 + index] = payload[index]! ^ key[index & 3]!;
+  return frame;
+}
+
+/** Counts the server's messages from its frame headers (server frames are unmasked), across reads. */
+class ReplyCounter {
+  #pending: Buffer = Buffer.alloc(0);
+  #inMessage = false;
+  compressed = 0;
+  /** The first compressed reply's payload, kept to check that it inflates to the message. */
+  firstCompressed: Buffer | undefined;
+
+  /** Takes a chunk; returns how many messages it completed. */
+  push(chunk: Buffer): number {
+    const data = this.#pending.length === 0 ? chunk : Buffer.concat([this.#pending, chunk]);
+    let offset = 0;
+    let completed = 0;
+    while (data.length - offset >= 2) {
+      const first = data[offset]!;
+      const short = data[offset + 1]! & 0x7f;
+      let header = 2;
+      let length = short;
+      if (short === 126) {
+        if (data.length - offset < 4) break;
+        length = data.readUInt16BE(offset + 2);
+        header = 4;
+      } else if (short === 127) {
+        if (data.length - offset < 10) break;
+        length = Number(data.readBigUInt64BE(offset + 2));
+        header = 10;
+      }
+      if (data.length - offset < header + length) break;
+      const opcode = first & 0x0f;
+      if (opcode < 8) {
+        if (!this.#inMessage && (first & 0x40) !== 0) {
+          this.compressed++;
+          this.firstCompressed ??= Buffer.from(data.subarray(offset + header, offset + header + length));
+        }
+        this.#inMessage = (first & 0x80) === 0;
+        if (!this.#inMessage) completed++;
+      }
+      offset += header + length;
+    }
+    this.#pending = offset === data.length ? Buffer.alloc(0) : Buffer.from(data.subarray(offset));
+    return completed;
+  }
+}
+
+interface OpenConnection {
+  socket: Socket;
+  counter: ReplyCounter;
+  extensions: string;
+}
+
+function handshake(socket: Socket, offer: string): Promise<{ rest: Buffer; extensions: string }> {
+  socket.write(
+    'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+      `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n` +
+      (offer === '' ? '' : `Sec-WebSocket-Extensions: ${offer}\r\n`) +
+      '\r\n',
+  );
+  return new Promise((resolve, reject) => {
+    let received = Buffer.alloc(0);
+    const onData = (chunk: Buffer) => {
+      received = Buffer.concat([received, chunk]);
+      const end = received.indexOf('\r\n\r\n');
+      if (end === -1) return;
+      socket.off('data', onData);
+      const head = received.subarray(0, end).toString('latin1');
+      if (!head.startsWith('HTTP/1.1 101')) reject(new Error(head));
+      const extensions = /^sec-websocket-extensions: *(.*)$/im.exec(head)?.[1]?.trim() ?? '';
+      resolve({ rest: received.subarray(end + 4), extensions });
+    };
+    socket.on('data', onData);
+    socket.once('error', reject);
+  });
+}
+
+async function openAll(settings: LoadSettings): Promise<OpenConnection[]> {
+  const opened: OpenConnection[] = [];
+  // In batches, so that the server's accept queue never overflows.
+  for (let start = 0; start < settings.connections; start += 200) {
+    const batch = Array.from({ length: Math.min(200, settings.connections - start) }, async () => {
+      const socket = connect({ port: settings.port, host: '127.0.0.1', noDelay: true });
+      await new Promise((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+      const { rest, extensions } = await handshake(socket, settings.offer);
+      if (settings.offer !== '' && !extensions.startsWith('permessage-deflate')) {
+        throw new Error(`permessage-deflate was not negotiated: "${extensions}"`);
+      }
+      const counter = new ReplyCounter();
+      if (rest.length > 0) counter.push(rest);
+      return { socket, counter, extensions };
+    });
+    opened.push(...(await Promise.all(batch)));
+  }
+  return opened;
+}
+
+/**
+ * The message compressed once, valid for every message of every connection: the offer has
+ * `client_no_context_takeover`, so each message starts from an empty window.
+ */
+function compressedFrame(extensions: string): Buffer {
+  const deflate = acceptPerMessageDeflateResponse(parseExtensionOffers(extensions)[0]!, { clientNoContextTakeover: true, threshold: 0 });
+  const payload = Buffer.from(deflate.encode(MESSAGE, true));
+  deflate.dispose();
+  return maskedFrame(0xc1, payload);
+}
+
+/** The server's first compressed reply on a connection inflates to the message (checked on a sample). */
+function checkReplies(connections: readonly OpenConnection[]): void {
+  for (const { counter, extensions } of connections.slice(0, 20)) {
+    if (counter.firstCompressed === undefined) throw new Error('the server did not compress its reply');
+    const deflate = new PerMessageDeflate({ decompressNoContextTakeover: extensions.includes('server_no_context_takeover') });
+    const inflated = deflate.decode(counter.firstCompressed, true, 1 << 20);
+    deflate.dispose();
+    if (inflated instanceof Error || !Buffer.from(inflated).equals(MESSAGE)) throw new Error('a compressed reply did not inflate to the message');
+  }
+}
+
+/**
+ * Opens the connections and either keeps WINDOW messages in flight on each for
+ * `settings.seconds`, then prints a {@link LoadResult}, or (`idle`) sends one message on each,
+ * prints how many are open, and holds them until a line arrives on stdin.
+ */
+export async function generateCompressedLoad(settings: LoadSettings): Promise<void> {
+  const connections = await openAll(settings);
+  const compressing = settings.offer !== '';
+  const frame = compressing ? compressedFrame(connections[0]!.extensions) : maskedFrame(0x81, MESSAGE);
+  if (settings.idle === true) {
+    // One message each, so that every engine a connection keeps has been created, then idle.
+    let waiting = connections.length;
+    await new Promise<void>((resolve) => {
+      for (const { socket, counter } of connections) {
+        socket.on('data', (chunk: Buffer) => {
+          if (counter.push(chunk) > 0 && --waiting === 0) resolve();
+        });
+        socket.write(frame);
+      }
+    });
+    if (compressing) checkReplies(connections);
+    process.stdout.write(`${JSON.stringify({ opened: connections.length, wireBytes: frame.length })}\n`);
+    await new Promise((resolve) => createInterface({ input: process.stdin }).once('line', resolve));
+    for (const { socket } of connections) socket.destroy();
+    return;
+  }
+  const burst = Buffer.concat(Array.from({ length: WINDOW }, () => frame));
+  let messages = 0;
+  let running = true;
+  const cpuBefore = process.cpuUsage();
+  const start = process.hrtime.bigint();
+  for (const { socket, counter } of connections) {
+    socket.on('data', (chunk: Buffer) => {
+      const replies = counter.push(chunk);
+      if (replies === 0) return;
+      messages += replies;
+      if (!running) return;
+      if (replies === WINDOW) socket.write(burst);
+      else for (let index = 0; index < replies; index++) socket.write(frame);
+    });
+    socket.write(burst);
+  }
+  await new Promise((resolve) => setTimeout(resolve, settings.seconds! * 1000));
+  running = false;
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  const cpu = process.cpuUsage(cpuBefore);
+  const counted = messages;
+  checkReplies(connections);
+  const compressed = connections.reduce((sum, { counter }) => sum + counter.compressed, 0);
+  for (const { socket } of connections) socket.destroy();
+  process.stdout.write(
+    `${JSON.stringify({
+      messagesPerSecond: counted / seconds,
+      compressedShare: compressed / Math.max(1, counted),
+      cpuShare: (cpu.user + cpu.system) / 1e6 / seconds,
+      wireBytes: frame.length,
+    })}\n`,
+  );
+}
