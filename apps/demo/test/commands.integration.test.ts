@@ -23,7 +23,7 @@ interface Run {
   readonly exited: Promise<number | null>;
 }
 
-function pnpm(args: readonly string[], env: Record<string, string> = {}, timeout = 30_000): Run {
+function pnpm(args: readonly string[], env: Record<string, string> = {}, timeout = 45_000): Run {
   // Its own process group, so that a signal reaches pnpm and the command as Ctrl-C would.
   const child = spawn('pnpm', args, { env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   children.push(child);
@@ -97,16 +97,19 @@ describe('a port in use', () => {
 });
 
 describe('echo-client', () => {
-  it('fails within 10 s, saying why, when the server is not an Autobahn fuzzing server', async () => {
+  // The client gives up after its own 5 s case-count timeout; the guard below is only there so
+  // that a hang fails the test, and is generous because starting pnpm and tsx on a busy machine
+  // can take seconds by itself.
+  it('fails by itself, saying why, when the server is not an Autobahn fuzzing server', async () => {
     const demo = await createDemoServer({ port: 0 });
     cleanups.push(() => demo.close());
     const url = demo.webSocketUrl.replace(/\/$/, '');
-    const run = pnpm(['--silent', '--filter', 'demo', 'echo-client', url], {}, 10_000);
+    const run = pnpm(['--silent', '--filter', 'demo', 'echo-client', url], {}, 60_000);
     expect(await run.exited).toBe(1);
     expect(run.output.stderr).toBe(
       `demo echo-client: ${url}/getCaseCount sent no case count within 5 s: is it an Autobahn fuzzing server (wstest -m fuzzingserver, or ws-testkit client)?\n`,
     );
-  }, 20_000);
+  }, 90_000);
 });
 
 describe('Ctrl-C', () => {
