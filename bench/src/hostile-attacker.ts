@@ -299,5 +299,6 @@ switch (settings.attack) {
     report = await deflateBomb(settings.port, settings.connections, settings.inflatedSize, settings.limitMs);
     break;
 }
-process.stdout.write(`${JSON.stringify(report)}\n`);
-process.exit(0);
+// A pipe's write is asynchronous: exit only once the report (hundreds of KiB for 4,000
+// connections) has been handed over, or the parent reads it cut short.
+process.stdout.write(`${JSON.stringify(report)}\n`, () => process.exit(0));
