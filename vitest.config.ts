@@ -17,7 +17,7 @@ const SYSTEM_TOOLS_SETUP = fileURLToPath(new URL('./scripts/vitest/system-tools-
 const systemTools: Readonly<Record<string, readonly SystemToolName[]>> = {
   server: ['chromium'],
   testkit: ['chromium'],
-  redis: ['redis-server'],
+  redis: ['redis-server', 'redis-cli'],
   demo: ['chromium'],
 };
 function needs(project: string) {
