@@ -18,7 +18,7 @@ const systemTools: Readonly<Record<string, readonly SystemToolName[]>> = {
   server: ['chromium'],
   testkit: ['chromium'],
   redis: ['redis-server', 'redis-cli'],
-  demo: ['chromium'],
+  demo: ['chromium', 'redis-server'],
 };
 function needs(project: string) {
   const tools = systemTools[project];
