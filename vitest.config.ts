@@ -17,8 +17,8 @@ const SYSTEM_TOOLS_SETUP = fileURLToPath(new URL('./scripts/vitest/system-tools-
 const systemTools: Readonly<Record<string, readonly SystemToolName[]>> = {
   server: ['chromium'],
   testkit: ['chromium'],
-  redis: ['redis-server'],
-  demo: ['chromium'],
+  redis: ['redis-server', 'redis-cli'],
+  demo: ['chromium', 'redis-server'],
 };
 function needs(project: string) {
   const tools = systemTools[project];

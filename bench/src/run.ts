@@ -12,19 +12,22 @@
  *   BENCH_ROUNDS            alternating A/B rounds per scenario (default 3)
  *   BENCH_SECONDS           seconds of load per round (default 2)
  *   BENCH_IDLE_CONNECTIONS  connections of the memory and broadcast sections (default 10000)
- *   BENCH_SECTIONS          comma-separated subset of echo,memory,broadcast,client (default all)
+ *   BENCH_SECTIONS          comma-separated subset of echo,memory,broadcast,client,pubsub (default all)
+ *   BENCH_PUBSUB_CONNECTIONS  subscribers of the pubsub section (default 10000)
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { createClient } from '@redis/client';
+import { startRedis } from '../../packages/redis/test/redis-process.js';
 import { bundle } from './bundle.js';
 import { hasTaskset, median } from './measurement.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
 const IDLE_CONNECTIONS = Number(process.env.BENCH_IDLE_CONNECTIONS ?? 10_000);
-const SECTIONS = new Set((process.env.BENCH_SECTIONS ?? 'echo,memory,broadcast,client').split(','));
+const SECTIONS = new Set((process.env.BENCH_SECTIONS ?? 'echo,memory,broadcast,client,pubsub').split(','));
 /** Only the echo and client scenarios whose name contains this text (e.g. `latency`, `16 B`). */
 const SCENARIO_FILTER = process.env.BENCH_SCENARIOS ?? '';
 /** Opened before the first memory reading, so that one-time costs (code, pools) are not counted per connection. */
@@ -32,6 +35,13 @@ const WARM_CONNECTIONS = 1_000;
 const BROADCAST_SIZE = 1024;
 const BROADCAST_REPEATS = 10;
 const BROADCAST_WARM_UP = 3;
+const PUBSUB_CONNECTIONS = Number(process.env.BENCH_PUBSUB_CONNECTIONS ?? 10_000);
+const PUBSUB_SIZE = 1024;
+/** Paced publishes, for the delivery latency: far enough apart that one is delivered before the next. */
+const PUBSUB_PACED = { count: 20, interval: 50 };
+/** Back-to-back publishes (a turn apart), for the rate. */
+const PUBSUB_BURST = 50;
+const MEMORY_TOPICS = 10;
 
 const benchDirectory = fileURLToPath(new URL('..', import.meta.url));
 const outDirectory = fileURLToPath(new URL('../dist', import.meta.url));
@@ -44,6 +54,8 @@ await bundle(
     'echo-server': `${benchDirectory}src/echo-server.ts`,
     'load-generator': `${benchDirectory}src/load-generator.ts`,
     'client-load': `${benchDirectory}src/client-load.ts`,
+    'pubsub-server': `${benchDirectory}src/pubsub-server.ts`,
+    'pubsub-receiver': `${benchDirectory}src/pubsub-receiver.ts`,
   },
   outDirectory,
 );
@@ -377,6 +389,151 @@ if (SECTIONS.has('client')) {
     ...rows.map(
       (row) =>
         `| ${row.scenario} | ${format(row.ours.messagesPerSecond)} | ${format(row.ws.messagesPerSecond)} | ${(row.ours.messagesPerSecond / row.ws.messagesPerSecond).toFixed(2)}× | ${percent(row.ours.cpuShare)} / ${percent(row.ws.cpuShare)} | ${percent(row.ours.serverShare)} / ${percent(row.ws.serverShare)} |`,
+    ),
+  );
+}
+
+// ---- Pub/Sub through Redis ---------------------------------------------------------------
+
+interface Delivery {
+  received: number;
+  last: number;
+  p50: number;
+  p99: number;
+}
+
+/** Asks the receiver until it has `expected` messages, or nothing more came for 2 s (at-most-once may lose some). */
+async function delivered(receiver: Child, expected: number): Promise<Delivery> {
+  let report = await receiver.ask<Delivery>('report');
+  let stalled = 0;
+  while (report.received < expected && stalled < 20) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const next = await receiver.ask<Delivery>('report');
+    stalled = next.received === report.received ? stalled + 1 : 0;
+    report = next;
+  }
+  return report;
+}
+
+async function pubsubServers(implementation: Implementation, redisUrl: string, count: number) {
+  const servers: Child[] = [];
+  for (let index = 0; index < count; index++) servers.push(new Child(0, 'pubsub-server', [implementation, redisUrl], ['--max-semi-space-size=64']));
+  const ports = await Promise.all(servers.map(async (server) => (await server.next<{ port: number }>()).port));
+  return { servers, ports };
+}
+
+async function subscribers(ports: number[], topics: string[]): Promise<Child> {
+  const receiver = new Child(1, 'pubsub-receiver', [JSON.stringify({ ports, connections: PUBSUB_CONNECTIONS, topics })]);
+  await receiver.next();
+  return receiver;
+}
+
+async function stopAll(receiver: Child, servers: Child[]): Promise<void> {
+  receiver.process.stdin!.write('close\n');
+  await receiver.exited;
+  await Promise.all(servers.map((server) => server.stop()));
+}
+
+const REDIS_SERVER = process.env.REDIS_SERVER_PATH || '/usr/bin/redis-server';
+if (SECTIONS.has('pubsub') && !existsSync(REDIS_SERVER)) {
+  log(`Skipping the pubsub section: no redis-server at ${REDIS_SERVER} (apt-get install redis-server, or set REDIS_SERVER_PATH).`);
+} else if (SECTIONS.has('pubsub')) {
+  const cleanups: (() => unknown)[] = [];
+  const redis = await startRedis(REDIS_SERVER, cleanups);
+  const stats = createClient({ url: redis.url });
+  await stats.connect();
+  const publishCalls = async (): Promise<number> => Number(/cmdstat_publish:calls=(\d+)/.exec(String(await stats.info('commandstats')))?.[1] ?? 0);
+  interface PubsubSample {
+    messagesPerSecond: number;
+    p50: number;
+    p99: number;
+    lost: number;
+    commandsPerPublish: number;
+    publishMs: number;
+    broadcastMs: number;
+    rssPerSubscription: number;
+    heapPerSubscription: number;
+  }
+  const samples: Record<Implementation, PubsubSample[]> = { ours: [], ws: [] };
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const implementation of IMPLEMENTATIONS) {
+      // Two processes through Redis, the subscribers spread over both.
+      const shared = await pubsubServers(implementation, redis.url, 2);
+      const receiver = await subscribers(shared.ports, ['news']);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const callsBefore = await publishCalls();
+      await shared.servers[0]!.ask(`publish news ${PUBSUB_SIZE} ${PUBSUB_PACED.count} ${PUBSUB_PACED.interval}`);
+      const paced = await delivered(receiver, PUBSUB_PACED.count * PUBSUB_CONNECTIONS);
+      receiver.process.stdin!.write('reset\n');
+      const { first } = await shared.servers[0]!.ask<{ first: number }>(`publish news ${PUBSUB_SIZE} ${PUBSUB_BURST} 0`);
+      const burst = await delivered(receiver, PUBSUB_BURST * PUBSUB_CONNECTIONS);
+      const commands = (await publishCalls()) - callsBefore;
+      await stopAll(receiver, shared.servers);
+
+      // One process, no Redis: a publish to the topic's 10,000 subscribers beside a broadcast to the same connections.
+      const local = await pubsubServers(implementation, '-', 1);
+      const localReceiver = await subscribers(local.ports, ['news']);
+      const { publishMs, broadcastMs } = await local.servers[0]!.ask<{ publishMs: number; broadcastMs: number }>(`local news ${PUBSUB_SIZE} 10`);
+      await stopAll(localReceiver, local.servers);
+
+      // Memory: the same connections without topics, then each subscribed to 10 (one process each, with Redis).
+      const memory: { rss: number; heapUsed: number; subscriptions: number }[] = [];
+      for (const topics of [[], Array.from({ length: MEMORY_TOPICS }, (_, index) => `topic-${index}`)]) {
+        const alone = await pubsubServers(implementation, redis.url, 1);
+        const idle = await subscribers(alone.ports, topics);
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        memory.push(await alone.servers[0]!.ask('memory'));
+        await stopAll(idle, alone.servers);
+      }
+      const [bare, subscribed] = memory as [(typeof memory)[0], (typeof memory)[0]];
+
+      samples[implementation].push({
+        messagesPerSecond: burst.received / ((burst.last - first) / 1000),
+        p50: paced.p50,
+        p99: paced.p99,
+        lost: PUBSUB_PACED.count * PUBSUB_CONNECTIONS - paced.received + PUBSUB_BURST * PUBSUB_CONNECTIONS - burst.received,
+        commandsPerPublish: commands / (PUBSUB_PACED.count + PUBSUB_BURST),
+        publishMs,
+        broadcastMs,
+        rssPerSubscription: (subscribed.rss - bare.rss) / subscribed.subscriptions,
+        heapPerSubscription: (subscribed.heapUsed - bare.heapUsed) / subscribed.subscriptions,
+      });
+    }
+  }
+  await stats.destroy();
+  for (const cleanup of cleanups.reverse()) await cleanup();
+  const rows = IMPLEMENTATIONS.map((implementation) => {
+    const of = (key: keyof PubsubSample) => median(samples[implementation].map((sample) => sample[key]));
+    return {
+      implementation,
+      messagesPerSecond: of('messagesPerSecond'),
+      p50: of('p50'),
+      p99: of('p99'),
+      lost: of('lost'),
+      commandsPerPublish: of('commandsPerPublish'),
+      publishMs: of('publishMs'),
+      broadcastMs: of('broadcastMs'),
+      rssPerSubscription: of('rssPerSubscription'),
+      heapPerSubscription: of('heapPerSubscription'),
+    };
+  });
+  for (const row of rows) log(`pubsub ${row.implementation}: ${format(row.messagesPerSecond)} deliveries/s, p50 ${row.p50.toFixed(1)} ms`);
+  report.pubsub = { connections: PUBSUB_CONNECTIONS, size: PUBSUB_SIZE, paced: PUBSUB_PACED, burst: PUBSUB_BURST, rows };
+  const label = (implementation: Implementation) =>
+    implementation === 'ours'
+      ? '@ws/server + @ws/redis: `server.publish(topic, data)`'
+      : 'ws: a Redis subscription per topic per process, a loop of `send`';
+  markdown.push(
+    '',
+    `### Pub/Sub: ${PUBSUB_SIZE} B to ${format(PUBSUB_CONNECTIONS)} subscribers of one topic over 2 server processes (core 0) through one Redis; subscribers in one process (core 1)`,
+    '',
+    `Rate: ${PUBSUB_BURST} publishes back to back from one process, deliveries per second until the last arrived. Latency: ${PUBSUB_PACED.count} publishes ${PUBSUB_PACED.interval} ms apart, send to receipt. Local: one process without Redis, the call only. Memory: ${format(PUBSUB_CONNECTIONS)} connections × ${MEMORY_TOPICS} topics beside the same connections without topics, after a full GC.`,
+    '',
+    '| | deliveries/s | latency p50 / p99 | lost | Redis PUBLISH per publish | local publish call | broadcast call | RSS / heap per subscription |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|',
+    ...rows.map(
+      (row) =>
+        `| ${label(row.implementation)} | ${format(row.messagesPerSecond)} | ${row.p50.toFixed(1)} / ${row.p99.toFixed(1)} ms | ${format(row.lost)} | ${row.commandsPerPublish.toFixed(2)} | ${row.publishMs.toFixed(2)} ms | ${row.broadcastMs.toFixed(2)} ms | ${format(row.rssPerSubscription)} / ${format(row.heapPerSubscription)} B |`,
     ),
   );
 }

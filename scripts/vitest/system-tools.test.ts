@@ -24,6 +24,9 @@ describe('system tools', () => {
       'Skipping the browser tests: no Chromium at /usr/bin/chromium (apt-get install chromium, or set CHROMIUM_PATH).',
     );
     expect(skippedToolLine('redis-server', {})).toContain('apt-get install redis-server');
+    expect(skippedToolLine('redis-cli', {})).toBe(
+      'Skipping the Redis Cluster tests: no redis-cli at /usr/bin/redis-cli (apt-get install redis-tools, or set REDIS_CLI_PATH).',
+    );
     expect(requiredToolMessage('chromium', {})).toMatch(/^CI=true and the browser tests need Chromium, which is not at \/usr\/bin\/chromium/);
   });
 });

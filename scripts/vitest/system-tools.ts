@@ -21,6 +21,13 @@ export const SYSTEM_TOOLS = {
     variable: 'REDIS_SERVER_PATH',
     debianPackage: 'redis-server',
   },
+  'redis-cli': {
+    title: 'redis-cli',
+    tests: 'the Redis Cluster tests',
+    defaultPath: '/usr/bin/redis-cli',
+    variable: 'REDIS_CLI_PATH',
+    debianPackage: 'redis-tools',
+  },
 } as const;
 
 export type SystemToolName = keyof typeof SYSTEM_TOOLS;

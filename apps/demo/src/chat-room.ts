@@ -31,18 +31,32 @@ export type ChatEvent =
 export const MAX_NAME_LENGTH = 32;
 export const MAX_TEXT_LENGTH = 2000;
 
+export interface ChatRoomOptions {
+  /**
+   * Member ids count up from here. Rooms in several processes that share the room's topic
+   * through an adapter start far apart, so that their members' ids differ. Default 0.
+   */
+  readonly firstId?: number;
+}
+
 /**
- * A chat room over one WebSocketServer: every connection is a member, everything said is
- * broadcast (framed once for all members), and each member learns its own latency from the
- * server's heartbeat.
+ * A chat room over one WebSocketServer: every connection is a member subscribed to the room's
+ * topic, everything said is published to it (framed once for all members), and each member
+ * learns its own latency from the server's heartbeat. With the server's adapter (the demo's
+ * Redis one), the servers of other processes that run a room share its messages, joins,
+ * renames and leaves; the member list a newcomer gets is its own server's.
  */
 export class ChatRoom {
+  /** The topic every member is subscribed to. */
+  static readonly TOPIC = 'chat';
+
   readonly #server: WebSocketServer<ChatGuest>;
   readonly #members = new Map<ServerConnection<ChatGuest>, ChatMember>();
-  #lastId = 0;
+  #lastId: number;
 
-  constructor(server: WebSocketServer<ChatGuest>) {
+  constructor(server: WebSocketServer<ChatGuest>, options: ChatRoomOptions = {}) {
     this.#server = server;
+    this.#lastId = options.firstId ?? 0;
     server.on('connection', (connection) => this.#join(connection));
   }
 
@@ -59,6 +73,7 @@ export class ChatRoom {
     const id = ++this.#lastId;
     const member: ChatMember = { id, name: cleanName(connection.data.requestedName) || `guest-${id}` };
     this.#members.set(connection, member);
+    connection.subscribe(ChatRoom.TOPIC);
     send(connection, { type: 'welcome', you: member, members: this.members });
     this.#broadcast({ type: 'join', member }, connection);
 
@@ -100,7 +115,7 @@ export class ChatRoom {
   }
 
   #broadcast(event: ChatEvent, except?: ServerConnection<ChatGuest>): void {
-    this.#server.broadcast(JSON.stringify(event), except === undefined ? {} : { except });
+    this.#server.publish(ChatRoom.TOPIC, JSON.stringify(event), except === undefined ? {} : { except });
   }
 }
 

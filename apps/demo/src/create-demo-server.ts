@@ -1,7 +1,9 @@
 import { Buffer } from 'node:buffer';
+import { randomInt } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { RedisAdapter } from '@ws/redis';
 import { ReceiveMode, type ServerConnection, WebSocketServer } from '@ws/server';
 import { ChatRoom, type ChatGuest } from './chat-room.js';
 import { DemoLog, type LogWriter } from './demo-log.js';
@@ -15,6 +17,12 @@ export interface DemoServerOptions {
   readonly log?: LogWriter;
   /** How often the server pings every connection, in ms; the page shows the round trip. Default 2000. */
   readonly heartbeatInterval?: number;
+  /**
+   * A Redis URL (`REDIS_URL` of `pnpm --filter demo dev`): the chat room then publishes through
+   * Redis, so that demo servers on other ports or machines with the same Redis share it.
+   * Default: none, the room is this server's own and no Redis is needed.
+   */
+  readonly redisUrl?: string;
 }
 
 export interface DemoServer {
@@ -60,9 +68,11 @@ export async function createDemoServer(options: DemoServerOptions = {}): Promise
     logClose(connection, id, log);
   });
 
+  const adapter = options.redisUrl === undefined ? undefined : chatAdapter(options.redisUrl, log);
   const chat = new WebSocketServer<ChatGuest>({
     server: http,
     path: '/chat',
+    adapter,
     authenticate: ChatRoom.admit,
     // Chat lines are short; nobody needs to send the room megabytes.
     maxMessageSize: 64 * 1024,
@@ -73,15 +83,22 @@ export async function createDemoServer(options: DemoServerOptions = {}): Promise
     connection.on('message', (data, isBinary) => log.message(id, data, isBinary));
     logClose(connection, id, log);
   });
-  new ChatRoom(chat);
+  // Rooms sharing a topic number their members apart (the ids colour the names on the page).
+  new ChatRoom(chat, { firstId: adapter === undefined ? 0 : randomInt(1_000_000) * 1_000_000 });
 
-  await new Promise<void>((resolve, reject) => {
-    http.once('error', reject);
-    http.listen(options.port ?? 3000, options.host ?? '127.0.0.1', () => {
-      http.off('error', reject);
-      resolve();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      http.once('error', reject);
+      http.listen(options.port ?? 3000, options.host ?? '127.0.0.1', () => {
+        http.off('error', reject);
+        resolve();
+      });
     });
-  });
+  } catch (error) {
+    // Its reconnecting connections would keep the process alive.
+    await adapter?.close();
+    throw error;
+  }
   const address = http.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
 
@@ -100,6 +117,28 @@ export async function createDemoServer(options: DemoServerOptions = {}): Promise
       return closing;
     },
   };
+}
+
+/**
+ * The chat room's adapter: its topic becomes the Redis channel `demo:chat`. Redis being away is
+ * logged, not fatal: the room goes on within this server and joins the others when it is back.
+ */
+function chatAdapter(url: string, log: DemoLog): RedisAdapter {
+  const adapter = new RedisAdapter({ url, prefix: 'demo:' });
+  // The URL may carry a password: the log names the host only.
+  const where = new URL(url).host;
+  let lastError = '';
+  adapter.on('ready', () => {
+    lastError = '';
+    log.info(`chat shared through Redis at ${where}`);
+  });
+  adapter.on('outage', () => log.info(`Redis at ${where} is away: the chat is this server's own until it is back`));
+  // Every reconnection attempt fails the same way while Redis is away: one line, not one per attempt.
+  adapter.on('error', (error) => {
+    if (error.message !== lastError) log.info(`Redis at ${where}: ${error.message}`);
+    lastError = error.message;
+  });
+  return adapter;
 }
 
 /**

@@ -12,6 +12,8 @@ echo on every path, the chat room on /chat. Ctrl-C (or SIGTERM) closes every con
 Environment:
   HOST   the address to listen on (default 127.0.0.1)
   PORT   the port (default 3000; 0 picks a free one, printed on start)
+  REDIS_URL  a Redis (redis://host:port): the chat room goes through it, shared with every
+         demo server on the same Redis (default: none, the room is this server's own)
 
 ${EXIT_STATUS_TEXT}`;
 
@@ -23,7 +25,8 @@ const log = (line: string): void => {
 async function serve(): Promise<void> {
   const host = process.env.HOST ?? '127.0.0.1';
   const port = Number(process.env.PORT ?? 3000);
-  const demo = await createDemoServer({ host, port, log });
+  const redisUrl = process.env.REDIS_URL || undefined;
+  const demo = await createDemoServer({ host, port, log, redisUrl });
   log(`demo on ${demo.url} (WebSocket on ${demo.webSocketUrl}, chat on ${demo.webSocketUrl}chat)`);
   const origin = demo.webSocketUrl.replace(/\/$/, '');
   log(`try it from a browser console: var ws = new WebSocket("${origin}"); ws.onmessage = e => console.log(e.data);`);

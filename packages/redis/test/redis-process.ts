@@ -12,7 +12,7 @@ export interface RedisProcess {
   restart(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const probe = createServer();
   probe.listen(0, '127.0.0.1');
   await once(probe, 'listening');
@@ -21,9 +21,9 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/** Spawns redis-server and resolves once it accepts connections; rejects if it exits first. */
-function spawnRedis(executable: string, port: number): Promise<ChildProcess> {
-  const child = spawn(executable, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+/** Spawns redis-server (with `extraArguments`) and resolves once it accepts connections; rejects if it exits first. */
+export function spawnRedis(executable: string, port: number, extraArguments: readonly string[] = []): Promise<ChildProcess> {
+  const child = spawn(executable, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...extraArguments], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   return new Promise((resolve, reject) => {
