@@ -2,9 +2,17 @@ import { Buffer } from 'node:buffer';
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
-import { Opcode, generateKey, parseClosePayload, parseExtensionOffers, validateUpgradeResponse } from '@ws/core';
+import {
+  Opcode,
+  generateKey,
+  parseClosePayload,
+  parseExtensionOffers,
+  validateExtendedConnectResponse,
+  validateUpgradeResponse,
+} from '@ws/core';
 import { createMaskKeySource, encodeFrame, headerLengthFor } from '@ws/core/wire';
 import { ExpectationError } from './expectation-error.js';
+import { openExtendedConnect } from './extended-connect.js';
 import { FrameReader, describeFrame, describePayload, opcodeName, type ReceivedFrame } from './frame-reader.js';
 import { type HttpRequestHead, type HttpResponseHead, parseResponseHead, readHttpHead } from './http-head.js';
 import { Transcript, type TranscriptEntry } from './transcript.js';
@@ -58,8 +66,16 @@ export interface ConnectOptions {
   /** Milliseconds for TCP connect plus handshake, and the expectations' default. Default 2000. */
   readonly timeout?: number;
   readonly maskKey?: Uint8Array;
-  /** Options for tls.connect when the URL is wss://. */
+  /** Options for tls.connect when the URL is wss:// (or https://). */
   readonly tls?: tls.ConnectionOptions;
+  /**
+   * Open the WebSocket on an HTTP/2 stream with an extended CONNECT (RFC 8441) instead of an
+   * HTTP/1.1 upgrade: h2c with prior knowledge for ws:// and http://, h2 negotiated by ALPN for
+   * wss:// and https://. `headers` and `protocols` apply (field names in lower case), `method`
+   * replaces CONNECT, `httpVersion` and `request` do not apply. The response is valid when its
+   * status is 2xx (RFC 8441 §5); frames then flow on the stream, a session of its own.
+   */
+  readonly http2?: boolean;
 }
 
 export interface SendFrameOptions {
@@ -203,8 +219,8 @@ export class ScriptedPeer {
 
   /**
    * Opens a TCP (or TLS, for wss://) connection and performs the opening handshake as a
-   * client. The request is correct unless `headers`, `method`, `httpVersion` or `request` say
-   * otherwise.
+   * client: an HTTP/1.1 upgrade, or with `http2` an extended CONNECT on an HTTP/2 stream. The
+   * request is correct unless `headers`, `method`, `httpVersion` or `request` say otherwise.
    */
   static async connect(url: string | URL, options: ConnectOptions = {}): Promise<ScriptedPeer> {
     const target = new URL(url);
@@ -216,8 +232,10 @@ export class ScriptedPeer {
     const host = target.hostname.replace(/^\[(.*)\]$/, '$1');
     const port = Number(target.port) || (secure ? 443 : 80);
     const transcript = new Transcript();
-    const socket = await openSocket(host, port, secure, options.tls, timeout);
-    transcript.event(`connected to ${host}:${port}`);
+    const tlsOptions = options.http2 === true ? { ALPNProtocols: ['h2'], ...options.tls } : options.tls;
+    const socket = await openSocket(host, port, secure, tlsOptions, timeout);
+    transcript.event(`connected to ${host}:${port}${options.http2 === true ? ' (HTTP/2)' : ''}`);
+    if (options.http2 === true) return ScriptedPeer.#connectHttp2(target, secure, socket, transcript, timeout, options);
     const key = generateKey();
     const path = `${target.pathname || '/'}${target.search}`;
     const request =
@@ -279,6 +297,63 @@ export class ScriptedPeer {
       head: rest,
       handshakeResponse: response,
       decodeFrames: response.statusCode === 101,
+      ...(options.maskKey === undefined ? {} : { maskKey: options.maskKey }),
+    });
+  }
+
+  static async #connectHttp2(
+    target: URL,
+    secure: boolean,
+    socket: Duplex,
+    transcript: Transcript,
+    timeout: number,
+    options: ConnectOptions,
+  ): Promise<ScriptedPeer> {
+    let opened;
+    try {
+      opened = await openExtendedConnect({
+        target,
+        secure,
+        socket,
+        transcript,
+        timeout,
+        headers: options.headers ?? {},
+        protocols: options.protocols ?? [],
+        ...(options.method === undefined ? {} : { method: options.method }),
+      });
+    } catch (error) {
+      socket.destroy();
+      throw new ExpectationError(
+        `Opening handshake (HTTP/2): ${(error as Error).message}`,
+        'a response to the extended CONNECT',
+        'no response',
+        transcript.entries(),
+      );
+    }
+    const { stream, response } = opened;
+    const accepted = response.statusCode >= 200 && response.statusCode <= 299;
+    if ((options.handshake ?? 'valid') === 'valid') {
+      try {
+        validateExtendedConnectResponse(response, {
+          protocols: options.protocols ?? [],
+          offeredExtensions: offeredExtensionNames(options.headers),
+        });
+      } catch (error) {
+        stream.destroy();
+        throw new ExpectationError(
+          `Opening handshake rejected: ${(error as Error).message}`,
+          'a 2xx response to the extended CONNECT',
+          `:status ${response.statusCode}`,
+          transcript.entries(),
+        );
+      }
+    }
+    return new ScriptedPeer(stream, {
+      role: 'client',
+      transcript,
+      timeout,
+      handshakeResponse: response,
+      decodeFrames: accepted,
       ...(options.maskKey === undefined ? {} : { maskKey: options.maskKey }),
     });
   }
