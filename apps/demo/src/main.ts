@@ -1,5 +1,6 @@
 import { createDemoServer } from './create-demo-server.js';
 import { EXIT_STATUS_TEXT, runCommand } from './run-command.js';
+import { makeSelfSignedCertificate } from './self-signed-certificate.js';
 import { stopOnSignals } from './stop-on-signals.js';
 
 // `pnpm --filter demo dev`: the demo on http://127.0.0.1:3000 (HOST and PORT override it).
@@ -12,6 +13,9 @@ echo on every path, the chat room on /chat. Ctrl-C (or SIGTERM) closes every con
 Environment:
   HOST   the address to listen on (default 127.0.0.1)
   PORT   the port (default 3000; 0 picks a free one, printed on start)
+  HTTPS  1: serve over HTTPS with HTTP/2 (and HTTP/1.1), with a self-signed certificate made
+         at start by the openssl command; WebSockets then ride HTTP/2 (RFC 8441) in browsers
+         that use it, and the connection panel shows which protocol each one rides
 
 ${EXIT_STATUS_TEXT}`;
 
@@ -23,7 +27,8 @@ const log = (line: string): void => {
 async function serve(): Promise<void> {
   const host = process.env.HOST ?? '127.0.0.1';
   const port = Number(process.env.PORT ?? 3000);
-  const demo = await createDemoServer({ host, port, log });
+  const tls = process.env.HTTPS === '1' ? await makeSelfSignedCertificate() : undefined;
+  const demo = await createDemoServer({ host, port, log, ...(tls === undefined ? {} : { tls }) });
   log(`demo on ${demo.url} (WebSocket on ${demo.webSocketUrl}, chat on ${demo.webSocketUrl}chat)`);
   const origin = demo.webSocketUrl.replace(/\/$/, '');
   log(`try it from a browser console: var ws = new WebSocket("${origin}"); ws.onmessage = e => console.log(e.data);`);
