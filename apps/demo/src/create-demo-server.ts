@@ -2,9 +2,10 @@ import { Buffer } from 'node:buffer';
 import { randomInt } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createSecureServer, type Http2ServerRequest, type Http2ServerResponse } from 'node:http2';
+import type { AddressInfo, Socket } from 'node:net';
 import { RedisAdapter } from '@ws/redis';
-import { ReceiveMode, type ServerConnection, WebSocketServer } from '@ws/server';
+import { ReceiveMode, type ServerConnection, type WebSocketRequest, WebSocketServer } from '@ws/server';
 import { ChatRoom, type ChatGuest } from './chat-room.js';
 import { DemoLog, type LogWriter } from './demo-log.js';
 
@@ -23,12 +24,18 @@ export interface DemoServerOptions {
    * Default: none, the room is this server's own and no Redis is needed.
    */
   readonly redisUrl?: string;
+  /**
+   * Serve over HTTPS with this key and certificate, on an HTTP/2 server that also speaks
+   * HTTP/1.1 (`allowHTTP1`): WebSockets arrive as extended CONNECTs (RFC 8441) from browsers
+   * that use HTTP/2, and as upgrades otherwise. Default: plain HTTP/1.1.
+   */
+  readonly tls?: { readonly key: string; readonly cert: string };
 }
 
 export interface DemoServer {
-  /** The page, e.g. `http://127.0.0.1:3000/`. */
+  /** The page, e.g. `http://127.0.0.1:3000/` (`https:` with `tls`). */
   readonly url: string;
-  /** The echo endpoint on the same port, e.g. `ws://127.0.0.1:3000/`. */
+  /** The echo endpoint on the same port, e.g. `ws://127.0.0.1:3000/` (`wss:` with `tls`). */
   readonly webSocketUrl: string;
   /** Closes every WebSocket with 1001, then the HTTP server; resolves when every socket is gone. */
   close(): Promise<void>;
@@ -59,10 +66,19 @@ export async function createDemoServer(options: DemoServerOptions = {}): Promise
   const page = await loadPage();
   const heartbeatInterval = options.heartbeatInterval ?? DEMO_HEARTBEAT_INTERVAL;
 
-  const http = createServer((request, response) => servePage(page, request, response));
+  const onRequest = (request: IncomingMessage | Http2ServerRequest, response: ServerResponse | Http2ServerResponse) =>
+    servePage(page, request, response);
+  const http = options.tls === undefined ? createServer(onRequest) : createSecureServer({ ...options.tls, allowHTTP1: true }, onRequest);
+  // HTTP/1.1 keep-alive connections and HTTP/2 sessions (a browser holds some) would keep the server open.
+  const sockets = new Set<Socket>();
+  http.on(options.tls === undefined ? 'connection' : 'secureConnection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
 
   const echo = new WebSocketServer({ server: http, receiveMode: ReceiveMode.Stream, heartbeat: { interval: heartbeatInterval } });
   echo.on('connection', (connection, request) => {
+    announceTransport(connection, request);
     const id = log.open(request.url ?? '/', remoteOf(connection));
     echoWholeMessages(connection, id, log);
     logClose(connection, id, log);
@@ -79,6 +95,7 @@ export async function createDemoServer(options: DemoServerOptions = {}): Promise
     heartbeat: { interval: heartbeatInterval },
   });
   chat.on('connection', (connection, request) => {
+    announceTransport(connection, request);
     const id = log.open(request.url ?? '/chat', remoteOf(connection));
     connection.on('message', (data, isBinary) => log.message(id, data, isBinary));
     logClose(connection, id, log);
@@ -103,15 +120,15 @@ export async function createDemoServer(options: DemoServerOptions = {}): Promise
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
 
   let closing: Promise<void> | undefined;
+  const secure = options.tls !== undefined;
   return {
-    url: `http://${host}:${address.port}/`,
-    webSocketUrl: `ws://${host}:${address.port}/`,
+    url: `${secure ? 'https' : 'http'}://${host}:${address.port}/`,
+    webSocketUrl: `${secure ? 'wss' : 'ws'}://${host}:${address.port}/`,
     close() {
       closing ??= (async () => {
         const httpClosed = new Promise<void>((resolve) => http.close(() => resolve()));
         await Promise.all([echo.close(SHUTDOWN), chat.close(SHUTDOWN)]);
-        // Keep-alive HTTP connections (a browser holds some) would keep the server open.
-        http.closeAllConnections();
+        for (const socket of sockets) socket.destroy();
         await httpClosed;
       })();
       return closing;
@@ -173,6 +190,17 @@ function echoWholeMessages(connection: ServerConnection, id: number, log: DemoLo
   });
 }
 
+/**
+ * Tells the page which protocol its WebSocket rides, when it asks with `?transport` in the URL:
+ * one text message `{"type":"transport","httpVersion":"2.0"}` (or "1.1") before anything else.
+ * The server knows it from the request: an `Http2ServerRequest` for an extended CONNECT, an
+ * `IncomingMessage` for an upgrade. A client that does not ask gets a plain echo.
+ */
+function announceTransport<Data>(connection: ServerConnection<Data>, request: WebSocketRequest): void {
+  if (!new URL(request.url ?? '/', 'http://localhost').searchParams.has('transport')) return;
+  connection.send(JSON.stringify({ type: 'transport', httpVersion: request.httpVersion }));
+}
+
 function logClose<Data>(connection: ServerConnection<Data>, id: number, log: DemoLog): void {
   // A peer that breaks the protocol is closed with the code the RFC asks for; the close line says which.
   connection.on('error', () => {});
@@ -197,7 +225,7 @@ async function loadPage(): Promise<Page> {
   return Object.fromEntries(entries) as Page;
 }
 
-function servePage(page: Page, request: IncomingMessage, response: ServerResponse): void {
+function servePage(page: Page, request: IncomingMessage | Http2ServerRequest, response: ServerResponse | Http2ServerResponse): void {
   const path = new URL(request.url ?? '/', 'http://localhost').pathname;
   if (request.method !== 'GET' && request.method !== 'HEAD') {
     respond(response, 405, 'text/plain; charset=utf-8', Buffer.from('Method Not Allowed\n'), { allow: 'GET, HEAD' });
@@ -214,7 +242,7 @@ function servePage(page: Page, request: IncomingMessage, response: ServerRespons
 }
 
 function respond(
-  response: ServerResponse,
+  response: ServerResponse | Http2ServerResponse,
   status: number,
   type: string,
   body: Buffer | undefined,
@@ -227,5 +255,6 @@ function respond(
     ...(body === undefined ? {} : { 'content-length': String(body.length) }),
     ...headers,
   });
-  response.end(body);
+  if (body === undefined) response.end();
+  else response.end(body);
 }

@@ -1,5 +1,6 @@
 import { createDemoServer } from './create-demo-server.js';
 import { EXIT_STATUS_TEXT, runCommand } from './run-command.js';
+import { makeSelfSignedCertificate } from './self-signed-certificate.js';
 import { stopOnSignals } from './stop-on-signals.js';
 
 // `pnpm --filter demo dev`: the demo on http://127.0.0.1:3000 (HOST and PORT override it).
@@ -14,6 +15,9 @@ Environment:
   PORT   the port (default 3000; 0 picks a free one, printed on start)
   REDIS_URL  a Redis (redis://host:port): the chat room goes through it, shared with every
          demo server on the same Redis (default: none, the room is this server's own)
+  HTTPS  1: serve over HTTPS with HTTP/2 (and HTTP/1.1), with a self-signed certificate made
+         at start by the openssl command; WebSockets then ride HTTP/2 (RFC 8441) in browsers
+         that use it, and the connection panel shows which protocol each one rides
 
 ${EXIT_STATUS_TEXT}`;
 
@@ -26,7 +30,8 @@ async function serve(): Promise<void> {
   const host = process.env.HOST ?? '127.0.0.1';
   const port = Number(process.env.PORT ?? 3000);
   const redisUrl = process.env.REDIS_URL || undefined;
-  const demo = await createDemoServer({ host, port, log, redisUrl });
+  const tls = process.env.HTTPS === '1' ? await makeSelfSignedCertificate() : undefined;
+  const demo = await createDemoServer({ host, port, log, redisUrl, ...(tls === undefined ? {} : { tls }) });
   log(`demo on ${demo.url} (WebSocket on ${demo.webSocketUrl}, chat on ${demo.webSocketUrl}chat)`);
   const origin = demo.webSocketUrl.replace(/\/$/, '');
   log(`try it from a browser console: var ws = new WebSocket("${origin}"); ws.onmessage = e => console.log(e.data);`);

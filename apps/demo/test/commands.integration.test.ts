@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { connect as connectHttp2 } from 'node:http2';
 import { type AddressInfo, createServer, type Server } from 'node:net';
 import { connect } from '@ws/client';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -131,4 +132,35 @@ describe('Ctrl-C', () => {
     expect(run.output.stderr).toBe('');
     expect(run.output.stdout).not.toMatch(/ERR_PNPM|ELIFECYCLE|Command failed/);
   });
+});
+
+describe('HTTPS=1', () => {
+  it('serves the page over HTTPS and HTTP/2 with a certificate made at start; a WebSocket rides HTTP/2 and is told so', async () => {
+    const run = pnpm(['--silent', '--filter', 'demo', 'dev'], { PORT: '0', HTTPS: '1' });
+    const [, page, url] = await waitForOutput(run, /demo on (https:\/\/[^/]+\/) \(WebSocket on (wss:\/\/[^ ]+)/);
+    // The certificate is made by the process and trusted nowhere: this test does not check it.
+    const session = connectHttp2(page!, { rejectUnauthorized: false });
+    cleanups.push(() => void session.destroy());
+    const request = session.request({ ':path': '/' });
+    const [headers] = (await once(request, 'response')) as [Record<string, string>];
+    expect(headers[':status']).toBe(200);
+    expect(session.alpnProtocol).toBe('h2');
+    request.resume();
+
+    const overHttp2 = await connect(`${url}?transport`, { http2: true, rejectUnauthorized: false });
+    cleanups.push(() => overHttp2.terminate());
+    expect(overHttp2.httpVersion).toBe('2.0');
+    const messages = overHttp2.messages();
+    expect(JSON.parse(String((await messages.next()).value))).toEqual({ type: 'transport', httpVersion: '2.0' });
+    overHttp2.send('hello over HTTP/2');
+    expect(String((await messages.next()).value)).toBe('hello over HTTP/2');
+
+    const overHttp1 = await connect(`${url}chat?transport`, { rejectUnauthorized: false });
+    cleanups.push(() => overHttp1.terminate());
+    expect(JSON.parse(String((await overHttp1.messages().next()).value))).toEqual({ type: 'transport', httpVersion: '1.1' });
+
+    process.kill(-run.child.pid!, 'SIGINT');
+    expect(await run.exited).toBe(0);
+    expect(run.output.stderr).toBe('');
+  }, 30_000);
 });

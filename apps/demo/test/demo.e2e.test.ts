@@ -53,7 +53,10 @@ describe.skipIf(CHROMIUM === undefined)('the demo in headless Chromium', () => {
     await expect.poll(() => field(alice, 'echo', 'state').textContent(), WAIT).toBe('open');
     await expect.poll(() => field(alice, 'chat', 'state').textContent(), WAIT).toBe('open');
     expect(await field(alice, 'echo', 'url').textContent()).toBe(demo.webSocketUrl);
-    expect(logLines.some((line) => / open \/chat\?name=alice from 127\.0\.0\.1:\d+$/.test(line))).toBe(true);
+    expect(logLines.some((line) => / open \/chat\?name=alice&transport from 127\.0\.0\.1:\d+$/.test(line))).toBe(true);
+    // The server said which protocol each WebSocket rides: plain HTTP here, so an upgrade.
+    await expect.poll(() => field(alice, 'echo', 'transport').textContent(), WAIT).toBe('HTTP/1.1');
+    await expect.poll(() => field(alice, 'chat', 'transport').textContent(), WAIT).toBe('HTTP/1.1');
   });
 
   it('echoes text', async () => {

@@ -59,6 +59,7 @@ class TrackedSocket {
     this.bytesIn = 0;
     this.bytesOut = 0;
     this.latency = '–';
+    this.transport = '–';
     this.closeText = '–';
     this.card.querySelector('[data-action="close"]').addEventListener('click', () => this.socket?.close(1000, 'Closed from the page'));
     this.card.querySelector('[data-action="reconnect"]').addEventListener('click', () => this.open());
@@ -66,16 +67,27 @@ class TrackedSocket {
 
   open() {
     if (this.socket && this.socket.readyState < WebSocket.CLOSING) this.socket.close(1000, 'Reconnecting');
-    const socket = new WebSocket(`${origin}${this.path()}`);
+    // `transport` asks the server to say first which protocol the WebSocket rides.
+    const path = this.path();
+    const socket = new WebSocket(`${origin}${path}${path.includes('?') ? '&' : '?'}transport`);
     socket.binaryType = 'arraybuffer';
     this.socket = socket;
     this.closeText = '–';
+    this.transport = '–';
+    let announced = false;
     socket.addEventListener('open', () => {
       this.render();
       this.handlers.onOpen?.(socket);
     });
     socket.addEventListener('message', (event) => {
       if (socket !== this.socket) return;
+      if (!announced) {
+        // The server's first message: {"type":"transport","httpVersion":"2.0" or "1.1"}.
+        announced = true;
+        this.transport = JSON.parse(event.data).httpVersion === '2.0' ? 'HTTP/2' : 'HTTP/1.1';
+        this.render();
+        return;
+      }
       this.bytesIn += byteLengthOf(event.data);
       this.handlers.onMessage(event.data);
       this.render();
@@ -105,10 +117,12 @@ class TrackedSocket {
   render() {
     const state = STATE_NAMES[this.socket?.readyState ?? 3];
     const field = (name) => this.card.querySelector(`[data-field="${name}"]`);
-    field('url').textContent = this.socket?.url ?? '';
+    // The `transport` query is the panel's own question, not part of the endpoint's address.
+    field('url').textContent = this.socket?.url.replace(/[?&]transport$/, '') ?? '';
     field('state').textContent = state;
     field('state').dataset.state = state;
     field('latency').textContent = this.latency;
+    field('transport').textContent = this.transport;
     field('bytes-in').textContent = formatBytes(this.bytesIn);
     field('bytes-out').textContent = formatBytes(this.bytesOut);
     field('close').textContent = this.closeText;

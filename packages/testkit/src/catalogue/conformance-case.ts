@@ -10,13 +10,16 @@ import type { PeerObserver } from './peer-observer.js';
  * - non-strict: allowed by the RFC but not the best behaviour (e.g. noticing invalid UTF-8 only
  *   at the end of a message, or dropping TCP without a close frame);
  * - informational: the RFC leaves it open; the report says what happened;
- * - fail: the RFC was violated.
+ * - fail: the RFC was violated;
+ * - not-applicable: the case was not run, because it tests something the connection does not
+ *   have (an HTTP/1.1 upgrade handshake, on a WebSocket opened over HTTP/2).
  */
 export const Outcome = {
   Pass: 'pass',
   NonStrict: 'non-strict',
   Informational: 'informational',
   Fail: 'fail',
+  NotApplicable: 'not-applicable',
 } as const;
 
 export type Outcome = (typeof Outcome)[keyof typeof Outcome];
@@ -53,7 +56,7 @@ export interface OpenOptions {
   readonly headers?: RequestHeaders;
   /** Server targets: accept any handshake response ('raw') instead of requiring a valid one. */
   readonly handshake?: 'valid' | 'raw';
-  /** Server targets: the request method. Default GET. */
+  /** Server targets: the request method. Default GET (CONNECT over HTTP/2). */
   readonly method?: string;
   /** Client targets: the raw response to answer the client's request with, wrong on purpose. */
   readonly answer?: (request: HttpRequestHead) => string;
@@ -97,6 +100,12 @@ export interface ConformanceCase {
   readonly rfc: string;
   /** Which targets it applies to. Default: both. */
   readonly targets?: readonly TargetKind[];
+  /**
+   * Tests the HTTP/1.1 upgrade handshake itself (Sec-WebSocket-Key, Upgrade, the GET method),
+   * which a WebSocket opened with an extended CONNECT over HTTP/2 (RFC 8441) does not have:
+   * over HTTP/2 it is reported as not applicable.
+   */
+  readonly http1Only?: boolean;
   /** Slow (section 9): only run when asked for. */
   readonly slow?: boolean;
   /** Needs permessage-deflate (sections 12 and 13): only run when asked for. */

@@ -17,7 +17,7 @@ export function pong(payload: string | Uint8Array = Buffer.alloc(0)): Expected {
   return { type: 'pong', payload: Buffer.from(typeof payload === 'string' ? Buffer.from(payload) : payload) };
 }
 
-const SEVERITY: Readonly<Record<Outcome, number>> = { pass: 0, informational: 1, 'non-strict': 2, fail: 3 };
+const SEVERITY: Readonly<Record<Outcome, number>> = { pass: 0, informational: 1, 'non-strict': 2, fail: 3, 'not-applicable': 0 };
 
 /** Verdicts of the steps of a case, combined: the worst outcome, every reason. */
 export function combine(...verdicts: readonly Verdict[]): Verdict {

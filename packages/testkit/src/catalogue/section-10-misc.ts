@@ -9,7 +9,7 @@ import { RfcQuote } from './rfc-quote.js';
 
 /**
  * 10.5: a server must refuse a broken opening handshake with an HTTP error and never switch
- * protocols.
+ * protocols. Most break what only the HTTP/1.1 upgrade has (`http1Only`).
  */
 function badRequestCase(
   index: number,
@@ -17,11 +17,13 @@ function badRequestCase(
   rfc: string,
   request: { readonly headers?: RequestHeaders; readonly method?: string },
   judge?: (statusCode: number, headers: Readonly<Record<string, string | string[]>>) => Verdict | undefined,
+  http1Only = true,
 ): ConformanceCase {
   return {
     id: `10.5.${index}`,
     section: 10,
     targets: ['server'],
+    ...(http1Only ? { http1Only } : {}),
     description: `${description}; expect an HTTP 4xx response, not 101.`,
     rfc,
     async run(context) {
@@ -142,6 +144,8 @@ export const section10: readonly ConformanceCase[] = [
       }
       return pass(`answered ${statusCode} with Sec-WebSocket-Version: ${versions}`);
     },
+    // RFC 8441 keeps Sec-WebSocket-Version on the extended CONNECT: this one applies over HTTP/2.
+    false,
   ),
   badRequestCase(4, 'Open with a request that has no Upgrade header', RfcQuote.handshakeUpgrade, {
     headers: { Upgrade: null, Connection: 'keep-alive' },

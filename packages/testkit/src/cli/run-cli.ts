@@ -31,6 +31,7 @@ const OPTIONS = {
   cases: { type: 'string' },
   slow: { type: 'boolean' },
   deflate: { type: 'boolean' },
+  http2: { type: 'boolean' },
   agent: { type: 'string' },
   out: { type: 'string' },
   'report-dir': { type: 'string' },
@@ -113,9 +114,11 @@ export async function runCli(argv: readonly string[], io: Partial<CliIo> = {}): 
       }
       case 'server': {
         const url = rest[0];
-        if (url === undefined || !/^wss?:\/\//.test(url)) throw new UsageError('server needs the URL of an echo server, e.g. ws://127.0.0.1:9001');
+        const schemes = values.http2 === true ? /^(wss?|https?):\/\// : /^wss?:\/\//;
+        if (url === undefined || !schemes.test(url)) throw new UsageError('server needs the URL of an echo server, e.g. ws://127.0.0.1:9001');
         report = await runConformance({
           target: url,
+          http2: values.http2 === true,
           ...selection,
           timeouts,
           agent: values.agent ?? url,
@@ -125,6 +128,7 @@ export async function runCli(argv: readonly string[], io: Partial<CliIo> = {}): 
         break;
       }
       case 'client': {
+        if (values.http2 === true) throw new UsageError('--http2 applies to the server command: the client command serves over HTTP/1.1');
         const port = values.port === undefined ? 9001 : Number(values.port);
         if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('--port must be 0-65535');
         const host = values.host ?? '127.0.0.1';

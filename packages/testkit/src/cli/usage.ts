@@ -1,6 +1,6 @@
 /** What every command exits with; `--help` prints it and the README repeats it. */
 export const EXIT_STATUS = `Exit status:
-  0  no case failed (non-strict and informational outcomes do not fail)
+  0  no case failed (non-strict, informational and not-applicable outcomes do not fail)
   1  at least one case failed
   2  usage error: unknown command or option, missing or bad argument
   3  could not run: the port is in use, the report folder cannot be written, ...
@@ -33,6 +33,7 @@ Commands:
 
 Examples:
   ws-testkit server ws://127.0.0.1:9001 --cases '1.*,5.*'   test a server on sections 1 and 5
+  ws-testkit server wss://localhost:8443 --http2            test it over HTTP/2 (RFC 8441)
   ws-testkit client --port 9001                             test the client that connects
   ws-testkit list --cases 6.4                               what the cases of 6.4 check
 
@@ -49,6 +50,9 @@ Tests a WebSocket server that echoes every message (text as text, binary as bina
 at a time, and writes a report.
 
 Options:
+  --http2                 open each WebSocket with an extended CONNECT over HTTP/2 (RFC 8441):
+                          h2c for ws:// and http://, h2 (TLS, ALPN) for wss:// and https://;
+                          cases of the HTTP/1.1 upgrade itself are not applicable
 ${RUN_OPTIONS}
 
 ${EXIT_STATUS}`,

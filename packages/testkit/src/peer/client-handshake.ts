@@ -1,8 +1,10 @@
 import { Buffer } from 'node:buffer';
 import net from 'node:net';
 import tls from 'node:tls';
-import { generateKey, parseExtensionOffers, validateUpgradeResponse } from '@ws/core';
+import type { Duplex } from 'node:stream';
+import { generateKey, parseExtensionOffers, validateExtendedConnectResponse, validateUpgradeResponse } from '@ws/core';
 import { ExpectationError } from './expectation-error.js';
+import { openExtendedConnect } from './extended-connect.js';
 import { type HttpResponseHead, parseResponseHead, readHttpHead } from './http-head.js';
 import { Transcript } from './transcript.js';
 
@@ -28,17 +30,28 @@ export interface ConnectOptions {
   /** Milliseconds for TCP connect plus handshake, and the expectations' default. Default 2000. */
   readonly timeout?: number;
   readonly maskKey?: Uint8Array;
-  /** Options for tls.connect when the URL is wss://. */
+  /** Options for tls.connect when the URL is wss:// (or https://). */
   readonly tls?: tls.ConnectionOptions;
+  /**
+   * Open the WebSocket on an HTTP/2 stream with an extended CONNECT (RFC 8441) instead of an
+   * HTTP/1.1 upgrade: h2c with prior knowledge for ws:// and http://, h2 negotiated by ALPN for
+   * wss:// and https://. `headers` and `protocols` apply (field names in lower case), `method`
+   * replaces CONNECT, `httpVersion` and `request` do not apply. The response is valid when its
+   * status is 2xx (RFC 8441 §5); frames then flow on the stream, a session of its own.
+   */
+  readonly http2?: boolean;
 }
 
 /** A connection whose opening handshake is done, ready to be driven frame by frame. */
 export interface ClientHandshakeResult {
-  readonly socket: net.Socket;
+  /** The TCP or TLS socket, or the HTTP/2 stream. */
+  readonly socket: Duplex;
   readonly transcript: Transcript;
   readonly response: HttpResponseHead;
   /** Bytes that arrived after the response head: the start of the first frames. */
   readonly rest: Buffer;
+  /** Whether the server switched to WebSocket (101; 2xx over HTTP/2): frames follow. */
+  readonly accepted: boolean;
 }
 
 /**
@@ -58,8 +71,10 @@ export async function performClientHandshake(
   const host = target.hostname.replace(/^\[(.*)\]$/, '$1');
   const port = Number(target.port) || (secure ? 443 : 80);
   const transcript = new Transcript();
-  const socket = await openSocket(host, port, secure, options.tls, timeout);
-  transcript.event(`connected to ${host}:${port}`);
+  const tlsOptions = options.http2 === true ? { ALPNProtocols: ['h2'], ...options.tls } : options.tls;
+  const socket = await openSocket(host, port, secure, tlsOptions, timeout);
+  transcript.event(`connected to ${host}:${port}${options.http2 === true ? ' (HTTP/2)' : ''}`);
+  if (options.http2 === true) return performExtendedConnect(target, secure, socket, transcript, timeout, options);
   const key = generateKey();
   const path = `${target.pathname || '/'}${target.search}`;
   const request =
@@ -114,7 +129,63 @@ export async function performClientHandshake(
       );
     }
   }
-  return { socket, transcript, response, rest };
+  return { socket, transcript, response, rest, accepted: response.statusCode === 101 };
+}
+
+/** The opening handshake over HTTP/2 (RFC 8441 §4): an extended CONNECT on a session of its own. */
+async function performExtendedConnect(
+  target: URL,
+  secure: boolean,
+  socket: net.Socket,
+  transcript: Transcript,
+  timeout: number,
+  options: ConnectOptions,
+): Promise<ClientHandshakeResult> {
+  let opened;
+  try {
+    opened = await openExtendedConnect({
+      target,
+      secure,
+      socket,
+      transcript,
+      timeout,
+      headers: options.headers ?? {},
+      protocols: options.protocols ?? [],
+      ...(options.method === undefined ? {} : { method: options.method }),
+    });
+  } catch (error) {
+    socket.destroy();
+    throw new ExpectationError(
+      `Opening handshake (HTTP/2): ${(error as Error).message}`,
+      'a response to the extended CONNECT',
+      'no response',
+      transcript.entries(),
+    );
+  }
+  const { stream, response } = opened;
+  if ((options.handshake ?? 'valid') === 'valid') {
+    try {
+      validateExtendedConnectResponse(response, {
+        protocols: options.protocols ?? [],
+        offeredExtensions: offeredExtensionNames(options.headers),
+      });
+    } catch (error) {
+      stream.destroy();
+      throw new ExpectationError(
+        `Opening handshake rejected: ${(error as Error).message}`,
+        'a 2xx response to the extended CONNECT',
+        `:status ${response.statusCode}`,
+        transcript.entries(),
+      );
+    }
+  }
+  return {
+    socket: stream,
+    transcript,
+    response,
+    rest: Buffer.alloc(0),
+    accepted: response.statusCode >= 200 && response.statusCode <= 299,
+  };
 }
 
 function openSocket(

@@ -102,19 +102,19 @@ export class ScriptedPeer {
 
   /**
    * Opens a TCP (or TLS, for wss://) connection and performs the opening handshake as a
-   * client. The request is correct unless `headers`, `method`, `httpVersion` or `request` say
-   * otherwise.
+   * client: an HTTP/1.1 upgrade, or with `http2` an extended CONNECT on an HTTP/2 stream. The
+   * request is correct unless `headers`, `method`, `httpVersion` or `request` say otherwise.
    */
   static async connect(url: string | URL, options: ConnectOptions = {}): Promise<ScriptedPeer> {
     const timeout = options.timeout ?? DEFAULT_EXPECT_TIMEOUT;
-    const { socket, transcript, response, rest } = await performClientHandshake(url, options, timeout);
+    const { socket, transcript, response, rest, accepted } = await performClientHandshake(url, options, timeout);
     return new ScriptedPeer(socket, {
       role: 'client',
       transcript,
       timeout,
       head: rest,
       handshakeResponse: response,
-      decodeFrames: response.statusCode === 101,
+      decodeFrames: accepted,
       ...(options.maskKey === undefined ? {} : { maskKey: options.maskKey }),
     });
   }

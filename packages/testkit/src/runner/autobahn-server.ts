@@ -25,6 +25,7 @@ const AUTOBAHN_BEHAVIOR: Readonly<Record<Outcome, string>> = {
   'non-strict': 'NON-STRICT',
   informational: 'INFORMATIONAL',
   fail: 'FAILED',
+  'not-applicable': 'UNIMPLEMENTED',
 };
 
 /**

@@ -32,7 +32,7 @@ export interface ConformanceReport {
 
 /** Counts of each outcome. */
 export function countOutcomes(results: readonly Pick<CaseResult, 'outcome'>[]): OutcomeCounts {
-  const counts = { pass: 0, 'non-strict': 0, informational: 0, fail: 0, total: results.length };
+  const counts = { pass: 0, 'non-strict': 0, informational: 0, fail: 0, 'not-applicable': 0, total: results.length };
   for (const result of results) counts[result.outcome]++;
   return counts;
 }

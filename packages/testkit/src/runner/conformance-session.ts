@@ -1,8 +1,9 @@
-import { type CaseTimeouts, type ConformanceCase, DEFAULT_CASE_TIMEOUTS, type TargetKind } from '../catalogue/conformance-case.js';
+import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
+import { type CaseTimeouts, type ConformanceCase, DEFAULT_CASE_TIMEOUTS, Outcome, type TargetKind } from '../catalogue/conformance-case.js';
 import type { RequestHeaders } from '../peer/client-handshake.js';
 import { ScriptedPeer } from '../peer/scripted-peer.js';
 import { ScriptedServer } from '../peer/scripted-server.js';
-import type { CaseResult } from './conformance-report.js';
+import { type CaseResult, caseFields } from './conformance-report.js';
 import { executeCase } from './execute-case.js';
 
 /**
@@ -22,6 +23,14 @@ export interface SessionOptions {
   readonly timeouts?: Partial<CaseTimeouts>;
   /** Upper bound of one case, ms. Default 30 s (120 s for slow cases). */
   readonly caseTimeout?: number;
+  /**
+   * Server targets: open every case's WebSocket on an HTTP/2 stream with an extended CONNECT
+   * (RFC 8441): h2c with prior knowledge for ws:// and http://, h2 by ALPN for wss:// and
+   * https://. Cases that test the HTTP/1.1 upgrade itself are reported as not applicable.
+   */
+  readonly http2?: boolean;
+  /** Server targets: options for tls.connect with a wss:// or https:// URL, e.g. `ca`. */
+  readonly tls?: TlsConnectionOptions;
 }
 
 /** What kind of target this is and a line describing it. */
@@ -42,6 +51,8 @@ export class ConformanceSession {
   readonly timeouts: CaseTimeouts;
   readonly #target: ConformanceTarget;
   readonly #caseTimeout: number | undefined;
+  readonly #http2: boolean;
+  readonly #tls: TlsConnectionOptions | undefined;
   readonly #server: ScriptedServer | undefined;
   #caseNumber = 0;
 
@@ -51,11 +62,16 @@ export class ConformanceSession {
     this.agent = options.agent ?? (this.kind === 'server' ? 'server' : 'client');
     this.timeouts = { ...DEFAULT_CASE_TIMEOUTS, ...options.timeouts };
     this.#caseTimeout = options.caseTimeout;
+    this.#http2 = options.http2 === true;
+    this.#tls = options.tls;
     this.#server = server;
   }
 
   static async open(target: ConformanceTarget, options: SessionOptions = {}): Promise<ConformanceSession> {
     const kind = describeTarget(target).kind;
+    if (options.http2 === true && kind === 'client') {
+      throw new TypeError('The "http2" option applies to server targets: the testkit serves clients over HTTP/1.1');
+    }
     const server = kind === 'client' ? await ScriptedServer.listen({ timeout: options.timeouts?.response ?? DEFAULT_CASE_TIMEOUTS.response }) : undefined;
     return new ConformanceSession(target, options, server);
   }
@@ -72,6 +88,16 @@ export class ConformanceSession {
     if (typeof target === 'string' || target instanceof URL || 'server' in target) {
       const url = typeof target === 'string' || target instanceof URL ? target : target.server;
       const baseHeaders = typeof target === 'string' || target instanceof URL ? {} : (target.headers ?? {});
+      if (this.#http2 && conformanceCase.http1Only === true) {
+        return {
+          ...caseFields(conformanceCase),
+          outcome: Outcome.NotApplicable,
+          reason: 'tests the HTTP/1.1 upgrade handshake, which a WebSocket opened with an extended CONNECT over HTTP/2 (RFC 8441) does not have',
+          durationMs: 0,
+          notes: [],
+          transcript: [],
+        };
+      }
       return executeCase(conformanceCase, {
         target: 'server',
         timeouts: this.timeouts,
@@ -82,6 +108,8 @@ export class ConformanceSession {
             handshake: options.handshake ?? 'valid',
             timeout: this.timeouts.response,
             ...(options.method === undefined ? {} : { method: options.method }),
+            ...(this.#http2 ? { http2: true } : {}),
+            ...(this.#tls === undefined ? {} : { tls: this.#tls }),
           }),
       });
     }

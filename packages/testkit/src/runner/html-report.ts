@@ -3,7 +3,7 @@ import type { TranscriptEntry } from '../peer/transcript.js';
 import type { CaseResult, ConformanceReport } from './conformance-report.js';
 import { formatHexDump } from './hex-dump.js';
 
-const OUTCOME_ORDER: readonly Outcome[] = ['pass', 'non-strict', 'informational', 'fail'];
+const OUTCOME_ORDER: readonly Outcome[] = ['pass', 'non-strict', 'informational', 'not-applicable', 'fail'];
 
 function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (character) => `&#${character.charCodeAt(0)};`);
@@ -78,7 +78,7 @@ h1 { font-size: 1.5rem; } h2 { margin-top: 2rem; border-bottom: 1px solid #d8dde
 table { border-collapse: collapse; width: 100%; } td, th { padding: .25rem .5rem; border-bottom: 1px solid #eef0f4; text-align: left; vertical-align: top; }
 td.number { text-align: right; white-space: nowrap; color: #5b6476; }
 .badge { display: inline-block; padding: 0 .45rem; border-radius: .6rem; font-size: .8rem; font-weight: 600; color: #fff; }
-.badge.pass { background: #1f8a4c; } .badge.non-strict { background: #b7791f; } .badge.informational { background: #3b6fd6; } .badge.fail { background: #c53030; }
+.badge.pass { background: #1f8a4c; } .badge.non-strict { background: #b7791f; } .badge.informational { background: #3b6fd6; } .badge.fail { background: #c53030; } .badge.not-applicable { background: #718096; }
 .summary span { margin-right: 1rem; } details { margin: .5rem 0; padding: .5rem .75rem; border: 1px solid #e2e6ee; border-radius: .4rem; }
 details.fail { border-color: #f0b4b4; } summary { cursor: pointer; }
 pre { background: #f6f8fa; padding: .75rem; overflow-x: auto; font-size: 12px; }

@@ -31,7 +31,21 @@ const report: ConformanceReport = buildReport({
 
 describe('reports', () => {
   it('counts outcomes', () => {
-    expect(report.summary).toEqual({ pass: 1, 'non-strict': 1, informational: 1, fail: 1, total: 4 });
+    expect(report.summary).toEqual({ pass: 1, 'non-strict': 1, informational: 1, fail: 1, 'not-applicable': 0, total: 4 });
+  });
+
+  it('counts not-applicable cases (HTTP/1.1 handshake cases over HTTP/2) apart, and only mentions them when there are some', () => {
+    const overHttp2 = buildReport({
+      target: { kind: 'server', description: 'ws://127.0.0.1:9001 over HTTP/2' },
+      agent: 'demo',
+      startedAt: new Date(),
+      results: [result('1.1.1', 'pass'), result('10.5.1', 'not-applicable', 'tests the HTTP/1.1 upgrade')],
+    });
+    expect(overHttp2.summary).toMatchObject({ pass: 1, fail: 0, 'not-applicable': 1, total: 2 });
+    expect(formatTerminalSummary(overHttp2)).toMatch(/2 cases: 1 pass, 0 non-strict, 0 informational, 0 fail, 1 not applicable/);
+    expect(formatTerminalSummary(overHttp2)).toMatch(/10\.5\.1 +not-applicable tests the HTTP\/1\.1 upgrade/);
+    expect(formatTerminalSummary(report)).not.toContain('not applicable');
+    expect(renderHtmlReport(overHttp2)).toContain('class="not-applicable"');
   });
 
   it('writes JSON with transcripts as hex and parses back', () => {

@@ -17,9 +17,12 @@ export interface RunConformanceOptions extends CaseSelection, SessionOptions {
  *
  *     const report = await runConformance({ target: 'ws://127.0.0.1:9001', cases: '1.*,5.*' });
  *     if (report.summary.fail > 0) process.exitCode = 1;
+ *
+ * With `http2: true` every case opens its WebSocket with an extended CONNECT (RFC 8441).
  */
 export async function runConformance(options: RunConformanceOptions): Promise<ConformanceReport> {
-  const target = describeTarget(options.target);
+  const described = describeTarget(options.target);
+  const target = options.http2 === true ? { ...described, description: `${described.description} over HTTP/2` } : described;
   const cases = selectCases(options.catalogue ?? fullCatalogue, { ...options, targetKind: target.kind });
   const startedAt = new Date();
   const session = await ConformanceSession.open(options.target, options);

@@ -8,8 +8,8 @@ export interface TerminalOptions {
   readonly verbose?: boolean;
 }
 
-const COLOURS: Readonly<Record<Outcome, string>> = { pass: '32', 'non-strict': '33', informational: '36', fail: '31' };
-const SYMBOLS: Readonly<Record<Outcome, string>> = { pass: '.', 'non-strict': 'n', informational: 'i', fail: 'F' };
+const COLOURS: Readonly<Record<Outcome, string>> = { pass: '32', 'non-strict': '33', informational: '36', fail: '31', 'not-applicable': '90' };
+const SYMBOLS: Readonly<Record<Outcome, string>> = { pass: '.', 'non-strict': 'n', informational: 'i', fail: 'F', 'not-applicable': '-' };
 
 function paint(text: string, outcome: Outcome, color: boolean): string {
   return color ? `\u001b[${COLOURS[outcome]}m${text}\u001b[0m` : text;
@@ -17,7 +17,7 @@ function paint(text: string, outcome: Outcome, color: boolean): string {
 
 /**
  * Progress callbacks for `runConformance`: a character per case (. pass, n non-strict,
- * i informational, F fail), a line per section, or one line per case when verbose.
+ * i informational, F fail, - not applicable), a line per section, or one line per case when verbose.
  */
 export function createProgressReporter(
   write: (text: string) => void,
@@ -70,7 +70,9 @@ export function formatTerminalSummary(report: ConformanceReport, options: Termin
     lines.push(`  ${result.id.padEnd(8)} ${paint(result.outcome.padEnd(13), result.outcome, color)} ${result.reason}`);
   }
   const { summary } = report;
-  const total = `${summary.total} cases: ${summary.pass} pass, ${summary['non-strict']} non-strict, ${summary.informational} informational, ${summary.fail} fail (${(
+  const total = `${summary.total} cases: ${summary.pass} pass, ${summary['non-strict']} non-strict, ${summary.informational} informational, ${summary.fail} fail${
+    summary['not-applicable'] > 0 ? `, ${summary['not-applicable']} not applicable` : ''
+  } (${(
     report.durationMs / 1000
   ).toFixed(1)} s)`;
   lines.push('', `  ${paint(total, summary.fail > 0 ? 'fail' : 'pass', color)}`, '');
