@@ -2,7 +2,7 @@ import { type ClientHttp2Stream, connect as connectHttp2, type IncomingHttpHeade
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import type { HttpHeaders, HttpResponseHead } from './http-head.js';
-import type { RequestHeaders } from './scripted-peer.js';
+import type { RequestHeaders } from './client-handshake.js';
 import type { Transcript } from './transcript.js';
 
 export interface ExtendedConnectOptions {
