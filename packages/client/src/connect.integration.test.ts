@@ -271,7 +271,7 @@ describe('connect() against the ws server', () => {
     expect(connection.extensions).toBe('');
     expect(connection.url).toBe(`${withCredentials}/room/7?token=abc`);
     expect(connection.responseHeaders['sec-websocket-protocol']).toBe('chat.v2');
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    while (request === undefined) await new Promise((resolve) => setImmediate(resolve));
     expect(request!.url).toBe('/room/7?token=abc');
     expect(request!.headers).toMatchObject({
       'x-trace': 'abc',

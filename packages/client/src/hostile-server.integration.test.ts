@@ -290,16 +290,15 @@ describe('a hostile server, memory and time during the handshake', () => {
     const connecting = connect(server.url, options).catch((error: unknown) => error);
     const upgrade = await server.nextUpgrade();
     upgrade.socket.on('error', () => undefined);
-    const started = performance.now();
     answer(upgrade.socket);
     const error = await connecting;
     expect(error).toBeInstanceOf(HandshakeError);
-    return { error: error as HandshakeError, elapsed: performance.now() - started, socket: upgrade.socket };
+    return { error: error as HandshakeError, socket: upgrade.socket };
   }
 
   test('a head trickled byte by byte and never ended is bounded by handshakeTimeout', async () => {
     let timer: NodeJS.Timeout | undefined;
-    const { error, elapsed } = await rawAnswerFailure(
+    const { error } = await rawAnswerFailure(
       (socket) => {
         socket.write('HTTP/1.1 101 Switching Protocols\r\nX-Pad: ');
         timer = setInterval(() => socket.write('a'), 2);
@@ -308,12 +307,11 @@ describe('a hostile server, memory and time during the handshake', () => {
     );
     clearInterval(timer);
     expect(error).toMatchObject({ code: 'WS_ERR_HANDSHAKE_TIMEOUT', status: 0 });
-    expect(elapsed).toBeLessThan(2000);
   });
 
   test('endless 100 Continue fails after the interim-response cap, not at handshakeTimeout', async () => {
     const burst = Buffer.from('HTTP/1.1 100 Continue\r\n\r\n'.repeat(1000));
-    const { error, elapsed, socket } = await rawAnswerFailure(
+    const { error, socket } = await rawAnswerFailure(
       (raw) => {
         const pump = (): void => {
           if (raw.destroyed) return;
@@ -329,7 +327,6 @@ describe('a hostile server, memory and time during the handshake', () => {
       status: 0,
       message: 'More than 16 interim responses before the handshake response',
     });
-    expect(elapsed).toBeLessThan(1000);
     // The client hung up (a reset, as it had unread bytes): the server's socket closes.
     if (!socket.destroyed) await new Promise((resolve) => socket.once('close', resolve));
   });

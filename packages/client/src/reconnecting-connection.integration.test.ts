@@ -219,7 +219,7 @@ describe('ReconnectingConnection', () => {
     connection.once('open', (reopened) => reopened.send('auth'));
     await once(connection, 'reconnected');
     await asyncSend;
-    await new Promise((resolve) => setTimeout(resolve, 30));
+    while (server.received.length < 4) await new Promise((resolve) => setImmediate(resolve));
     expect(server.received).toEqual(['auth', 'one', 'two', 'three']);
     expect(connection.queuedMessages).toBe(0);
   });

@@ -238,7 +238,9 @@ describe('resource attacks', () => {
     await peer.expectEof();
     const started = performance.now();
     const [code, , wasClean] = await closed;
-    expect(performance.now() - started).toBeLessThan(1_000);
+    // Destroyed after the failure's short wait, not the 5 s close timeout (a generous bound: it
+    // only has to tell the two apart on a busy machine).
+    expect(performance.now() - started).toBeLessThan(4_000);
     expect([code, wasClean]).toEqual([CloseCode.Abnormal, false]);
     expect(strict.server.clients.size).toBe(0);
     await strict.server.close();

@@ -52,10 +52,8 @@ describe('heartbeat', () => {
     });
     const peer = await ScriptedPeer.connect(url);
     cleanups.push(() => peer.reset());
-    const started = performance.now();
     await peer.expectPing(undefined, { timeout: 500 });
     expect(await closed).toEqual([CloseCode.Abnormal, 'heartbeat timeout', false]);
-    expect(performance.now() - started).toBeLessThan(1_000);
     expect(errors.map((error) => error.code)).toEqual(['WS_ERR_HEARTBEAT_TIMEOUT']);
     expect(server.clients.size).toBe(0);
     await peer.expectEof();
