@@ -11,73 +11,24 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cjsProgram, esmProgram } from './usage-programs.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const packages = ['core', 'server', 'client', 'testkit'];
 const work = mkdtempSync(join(tmpdir(), 'ws-installed-'));
 const run = (command, args, cwd) => execFileSync(command, args, { cwd, stdio: ['ignore', 'pipe', 'inherit'], timeout: 120_000 }).toString();
 
-const ESM = `
-import assert from 'node:assert/strict';
-import { WebSocketServer } from '@ws/server';
-import { connect, WebSocket } from '@ws/client';
-import { ScriptedPeer } from '@ws/testkit';
-import { computeAcceptKey } from '@ws/core';
-import { Connection } from '@ws/core/node';
-
-assert.equal(computeAcceptKey('dGhlIHNhbXBsZSBub25jZQ=='), 's3pPLMBiTxaQ9kYGzzhZRbK+xOo=');
-assert.equal(typeof Connection, 'function');
-const server = new WebSocketServer({ port: 0, host: '127.0.0.1' });
-await new Promise((resolve) => server.once('listening', resolve));
-server.on('connection', (connection) => connection.on('message', (data, isBinary) => connection.send(data, { binary: isBinary })));
-const url = 'ws://127.0.0.1:' + server.address().port;
-
-const connection = await connect(url);
-connection.send('over connect()');
-for await (const message of connection) {
-  assert.equal(String(message), 'over connect()');
-  break;
-}
-await connection.close();
-
-const socket = new WebSocket(url);
-await new Promise((resolve) => (socket.onopen = resolve));
-socket.send('over WebSocket');
-assert.equal(await new Promise((resolve) => (socket.onmessage = (event) => resolve(event.data))), 'over WebSocket');
-socket.close();
-
-const peer = await ScriptedPeer.connect(url);
-await peer.sendFrame({ opcode: 1, payload: 'unmasked', mask: false });
-await peer.expectClose(1002);
-await peer.close();
-await server.close();
-console.log('ESM: ok');
-`;
-
-const CJS = `
-const assert = require('node:assert/strict');
-const { WebSocketServer } = require('@ws/server');
-const { connect } = require('@ws/client');
-const { encodeFrame } = require('@ws/core/wire');
-(async () => {
-  assert.equal(encodeFrame({ opcode: 1, payload: 'hi' }).toString('hex'), '81026869');
-  const server = new WebSocketServer({ port: 0, host: '127.0.0.1' });
-  await new Promise((resolve) => server.once('listening', resolve));
-  server.on('connection', (connection) => connection.on('message', (data, isBinary) => connection.send(data, { binary: isBinary })));
-  const connection = await connect('ws://127.0.0.1:' + server.address().port);
-  connection.send(Buffer.from([1, 2, 3]));
-  for await (const message of connection) {
-    assert.deepEqual([...message], [1, 2, 3]);
-    break;
-  }
-  await connection.close();
-  await server.close();
-  console.log('CommonJS: ok');
-})().catch((error) => {
-  console.error(error);
-  process.exit(1);
+const ESM = esmProgram({
+  imports: "import { computeAcceptKey } from '@ws/core';\nimport { Connection } from '@ws/core/node';",
+  checks: "assert.equal(computeAcceptKey('dGhlIHNhbXBsZSBub25jZQ=='), 's3pPLMBiTxaQ9kYGzzhZRbK+xOo=');\nassert.equal(typeof Connection, 'function');",
+  done: 'ESM: ok',
 });
-`;
+
+const CJS = cjsProgram({
+  requires: "const { encodeFrame } = require('@ws/core/wire');",
+  checks: "assert.equal(encodeFrame({ opcode: 1, payload: 'hi' }).toString('hex'), '81026869');",
+  done: 'CommonJS: ok',
+});
 
 try {
   for (const name of packages) run('pnpm', ['pack', '--pack-destination', work], join(root, 'packages', name));

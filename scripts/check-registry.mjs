@@ -17,6 +17,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cjsProgram, esmProgram } from './usage-programs.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const PACKAGES = ['core', 'server', 'client', 'testkit'];
@@ -128,63 +129,13 @@ function checkRegistryPage(name, document) {
   if (problems.length > 0) throw new Error(`${name} on the registry: ${problems.join(', ')}`);
 }
 
-const ESM = `
-import assert from 'node:assert/strict';
-import { WebSocketServer } from '@ws/server';
-import { connect, WebSocket } from '@ws/client';
-import { ScriptedPeer } from '@ws/testkit';
+const ESM = esmProgram({ done: 'ESM from the registry: ok' });
 
-const server = new WebSocketServer({ port: 0, host: '127.0.0.1' });
-await new Promise((resolve) => server.once('listening', resolve));
-server.on('connection', (connection) => connection.on('message', (data, isBinary) => connection.send(data, { binary: isBinary })));
-const url = 'ws://127.0.0.1:' + server.address().port;
-
-const connection = await connect(url);
-connection.send('over connect()');
-for await (const message of connection) {
-  assert.equal(String(message), 'over connect()');
-  break;
-}
-await connection.close();
-
-const socket = new WebSocket(url);
-await new Promise((resolve) => (socket.onopen = resolve));
-socket.send('over WebSocket');
-assert.equal(await new Promise((resolve) => (socket.onmessage = (event) => resolve(event.data))), 'over WebSocket');
-socket.close();
-
-const peer = await ScriptedPeer.connect(url);
-await peer.sendFrame({ opcode: 1, payload: 'unmasked', mask: false });
-await peer.expectClose(1002);
-await peer.close();
-await server.close();
-console.log('ESM from the registry: ok');
-`;
-
-const CJS = `
-const assert = require('node:assert/strict');
-const { WebSocketServer } = require('@ws/server');
-const { connect } = require('@ws/client');
-const { hex } = require('@ws/testkit');
-(async () => {
-  assert.deepEqual([...hex\`81 02\`], [0x81, 0x02]);
-  const server = new WebSocketServer({ port: 0, host: '127.0.0.1' });
-  await new Promise((resolve) => server.once('listening', resolve));
-  server.on('connection', (connection) => connection.on('message', (data, isBinary) => connection.send(data, { binary: isBinary })));
-  const connection = await connect('ws://127.0.0.1:' + server.address().port);
-  connection.send(Buffer.from([1, 2, 3]));
-  for await (const message of connection) {
-    assert.deepEqual([...message], [1, 2, 3]);
-    break;
-  }
-  await connection.close();
-  await server.close();
-  console.log('CommonJS from the registry: ok');
-})().catch((error) => {
-  console.error(error);
-  process.exit(1);
+const CJS = cjsProgram({
+  requires: "const { hex } = require('@ws/testkit');",
+  checks: 'assert.deepEqual([...hex`81 02`], [0x81, 0x02]);',
+  done: 'CommonJS from the registry: ok',
 });
-`;
 
 /** Type-checked only: the types a TypeScript user gets, from both module systems. */
 const TYPESCRIPT_ESM = `
