@@ -1,15 +1,12 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { constants, Http2ServerRequest, type Http2Server, type Http2SecureServer, type Http2ServerResponse, type ServerHttp2Stream } from 'node:http2';
-import { InvalidStateError, isWebSocketConnect } from '@ws/core';
-import { pathOf } from './handle-upgrade.js';
+import { isWebSocketConnect } from '@ws/core';
+import { PathRoutes } from './path-routes.js';
 import { rejectExtendedConnect } from './reject-extended-connect.js';
 
 export type AnyHttp2Server = Http2Server | Http2SecureServer;
 
 export type ExtendedConnectListener = (stream: ServerHttp2Stream, request: Http2ServerRequest) => void;
-
-/** Routes without a path take every path no other route claims. */
-const ANY_PATH = Symbol('any path');
 
 /**
  * One `'stream'` listener per HTTP/2 server, shared by every WebSocketServer attached to it
@@ -31,7 +28,7 @@ const ANY_PATH = Symbol('any path');
  */
 class ExtendedConnectRouter {
   readonly #server: AnyHttp2Server;
-  readonly #routes = new Map<string | typeof ANY_PATH, ExtendedConnectListener>();
+  readonly #routes = new PathRoutes<ExtendedConnectListener>('HTTP/2 server');
 
   constructor(server: AnyHttp2Server) {
     this.#server = server;
@@ -42,25 +39,17 @@ class ExtendedConnectRouter {
   }
 
   add(path: string | undefined, listener: ExtendedConnectListener): void {
-    const key = path ?? ANY_PATH;
-    if (this.#routes.has(key)) {
-      throw new InvalidStateError(
-        path === undefined
-          ? 'Another WebSocketServer without a path is attached to this HTTP/2 server'
-          : `Another WebSocketServer is attached to this HTTP/2 server at ${path}`,
-        'path',
-      );
-    }
-    if (this.#routes.size === 0) {
+    const first = this.#routes.size === 0;
+    this.#routes.add(path, listener);
+    if (first) {
       this.#server.updateSettings({ enableConnectProtocol: true });
       this.#server.on('stream', this.#onStream);
       this.#server.on('connect', this.#onCompatConnect);
     }
-    this.#routes.set(key, listener);
   }
 
   delete(path: string | undefined): void {
-    this.#routes.delete(path ?? ANY_PATH);
+    this.#routes.delete(path);
     if (this.#routes.size > 0) return;
     this.#server.off('stream', this.#onStream);
     this.#server.off('connect', this.#onCompatConnect);
@@ -72,7 +61,7 @@ class ExtendedConnectRouter {
       if (headers[':protocol'] !== undefined && this.#isOnlyStreamListener()) rejectExtendedConnect(stream, { status: 501 });
       return;
     }
-    const listener = this.#routes.get(pathOf(headers[':path'] as string | undefined)) ?? this.#routes.get(ANY_PATH);
+    const listener = this.#routes.find(headers[':path'] as string | undefined);
     if (listener !== undefined) {
       listener(stream, new Http2ServerRequest(stream, headers, {}, rawHeaders));
       return;

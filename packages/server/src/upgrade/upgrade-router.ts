@@ -1,14 +1,10 @@
 import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
-import { InvalidStateError } from '@ws/core';
-import { pathOf } from './handle-upgrade.js';
+import { PathRoutes } from './path-routes.js';
 import { rejectUpgrade } from './reject-upgrade.js';
 
 export type UpgradeListener = (request: IncomingMessage, socket: Duplex, head: Buffer) => void;
-
-/** Routes without a path take every path no other route claims. */
-const ANY_PATH = Symbol('any path');
 
 /**
  * One `'upgrade'` listener per HTTP server, shared by every WebSocketServer attached to it, so
@@ -18,7 +14,7 @@ const ANY_PATH = Symbol('any path');
  */
 class UpgradeRouter {
   readonly #server: HttpServer | HttpsServer;
-  readonly #routes = new Map<string | typeof ANY_PATH, UpgradeListener>();
+  readonly #routes = new PathRoutes<UpgradeListener>('HTTP server');
 
   constructor(server: HttpServer | HttpsServer) {
     this.#server = server;
@@ -29,26 +25,18 @@ class UpgradeRouter {
   }
 
   add(path: string | undefined, listener: UpgradeListener): void {
-    const key = path ?? ANY_PATH;
-    if (this.#routes.has(key)) {
-      throw new InvalidStateError(
-        path === undefined
-          ? 'Another WebSocketServer without a path is attached to this HTTP server'
-          : `Another WebSocketServer is attached to this HTTP server at ${path}`,
-        'path',
-      );
-    }
-    if (this.#routes.size === 0) this.#server.on('upgrade', this.#onUpgrade);
-    this.#routes.set(key, listener);
+    const first = this.#routes.size === 0;
+    this.#routes.add(path, listener);
+    if (first) this.#server.on('upgrade', this.#onUpgrade);
   }
 
   delete(path: string | undefined): void {
-    this.#routes.delete(path ?? ANY_PATH);
+    this.#routes.delete(path);
     if (this.#routes.size === 0) this.#server.off('upgrade', this.#onUpgrade);
   }
 
   readonly #onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
-    const listener = this.#routes.get(pathOf(request.url)) ?? this.#routes.get(ANY_PATH);
+    const listener = this.#routes.find(request.url);
     if (listener !== undefined) {
       listener(request, socket, head);
       return;
