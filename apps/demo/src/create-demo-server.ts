@@ -57,7 +57,7 @@ type PagePath = keyof typeof PAGE_FILES;
 
 /**
  * The demo: ONE `http.Server` serves the page and accepts WebSocket upgrades on the same port,
- * as in the seed article. Two WebSocketServers share it: the chat room on `/chat`, the echo
+ * as a minimal WebSocket server on Node's `'upgrade'` event does. Two WebSocketServers share it: the chat room on `/chat`, the echo
  * endpoint on every other path. The echo endpoint receives in streaming mode, so that the log
  * shows each fragment as it arrives ("fragment 1: 131072 bytes"), and still echoes whole messages.
  */
@@ -160,7 +160,7 @@ function chatAdapter(url: string, log: DemoLog): RedisAdapter {
 
 /**
  * Echoes each message whole, with its type, while logging every fragment as it ends: Chromium
- * sends a large message as 131072-byte frames, which the seed article showed in its log.
+ * sends a large message as 131072-byte frames, which the log then shows fragment by fragment.
  */
 function echoWholeMessages(connection: ServerConnection, id: number, log: DemoLog): void {
   let pieces: Buffer[] = [];

@@ -8,11 +8,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocketServer } from './index.js';
 
 /**
- * Headless Chromium as a peer: the browser path of the seed article. A browser sends a large
- * `ArrayBuffer` as several frames of one chunk size and a remainder. The seed saw 131072,
+ * Headless Chromium as a peer: the browser path of the demo page. A browser sends a large
+ * `ArrayBuffer` as several frames of one chunk size and a remainder. Chromium was once seen sending 131072,
  * 131072 and 1 bytes for `new ArrayBuffer(131072 * 2 + 1)`; Chromium 156 cuts it into 131000,
  * 131000 and 145. The test pins the shape (equal chunks of at most 128 KiB, then the rest),
- * not one browser version's chunk size; receive-modes.integration.test.ts replays the seed's
+ * not one browser version's chunk size; receive-modes.integration.test.ts replays the
  * exact 131072/131072/1 with the ws client.
  */
 const executablePath = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
@@ -84,7 +84,7 @@ describe.skipIf(!chromiumFound)('headless Chromium as a peer', () => {
     await new Promise((resolve) => http?.close(resolve));
   });
 
-  it('logs each fragment of the seed’s ArrayBuffer in stream mode', async () => {
+  it('logs each fragment of a 262,145-byte ArrayBuffer in stream mode', async () => {
     const page = await browser.newPage();
     await page.goto(origin);
     const reply = await page.evaluate(async (url) => {
@@ -111,7 +111,7 @@ describe.skipIf(!chromiumFound)('headless Chromium as a peer', () => {
     await page.close();
   });
 
-  it('round-trips text, binary, empty, the seed’s 262145 bytes and a fragmented 1 MiB answer; close codes both ways', async () => {
+  it('round-trips text, binary, empty, 262,145 bytes and a fragmented 1 MiB answer; close codes both ways', async () => {
     const page = await browser.newPage();
     await page.goto(origin);
     const url = `ws://127.0.0.1:${(http.address() as AddressInfo).port}/message`;

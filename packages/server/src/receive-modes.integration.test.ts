@@ -24,7 +24,7 @@ async function serverAndClient(options: WebSocketServerOptions = {}) {
   return { server, client, connection };
 }
 
-/** Sends the seed's message the way Chromium does: 131072 + 131072 + 1 bytes, three frames. */
+/** Sends a 262,145-byte message the way Chromium did: 131072 + 131072 + 1 bytes, three frames. */
 function sendAsBrowserDoes(client: WebSocket, message: Buffer): void {
   client.send(message.subarray(0, 131_072), { fin: false, binary: true });
   client.send(message.subarray(131_072, 262_144), { fin: false, binary: true });
@@ -46,7 +46,7 @@ function recordFrameSizes(connection: ServerConnection): Promise<number[]> {
   });
 }
 
-describe('the seed’s observation: new ArrayBuffer(131072 * 2 + 1) in three fragments', () => {
+describe('new ArrayBuffer(131072 * 2 + 1) from a browser, in three fragments', () => {
   const message = randomBytes(131_072 * 2 + 1);
 
   it('stream mode logs each fragment: 131072, 131072, 1', async () => {
