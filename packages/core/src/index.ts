@@ -12,7 +12,8 @@ export { isValidUtf8 } from './utf8/utf8-validator.js';
 export type { Extension } from './extensions/extension.js';
 
 export { ConnectionState, Side } from './protocol/connection-state.js';
-export { FRAME_WORK, Protocol, ReceiveMode, type ProtocolOptions, type SendOptions } from './protocol/protocol.js';
+export { Protocol } from './protocol/protocol.js';
+export { FRAME_WORK, ReceiveMode, type ProtocolOptions, type SendOptions } from './protocol/protocol-options.js';
 export { ServerProtocol } from './protocol/server-protocol.js';
 export { ClientProtocol, type ClientProtocolOptions } from './protocol/client-protocol.js';
 export { SEND_EOF, type OutgoingData } from './protocol/frame-writer.js';

@@ -1,6 +1,7 @@
 import { createMaskKeySource } from '../frames/mask.js';
 import { Side } from './connection-state.js';
-import { Protocol, type ProtocolOptions } from './protocol.js';
+import type { ProtocolOptions } from './protocol-options.js';
+import { Protocol } from './protocol.js';
 
 export interface ClientProtocolOptions extends ProtocolOptions {
   /**
