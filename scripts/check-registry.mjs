@@ -1,26 +1,31 @@
 #!/usr/bin/env node
 /**
- * The release flow against a real registry, on this machine only: starts Verdaccio on
- * 127.0.0.1 (a free port, storage in a temp folder, no uplinks, anonymous publish), publishes
- * the four packages with `pnpm -r publish`, checks what the registry shows for each (description,
- * keywords, repository, license, engines, README), then installs them BY NAME into an empty
- * project (`npm install @ws/server @ws/client`, `npm install -D @ws/testkit`) and uses them from
- * ESM, CommonJS and TypeScript (`tsc --strict` under node16 and nodenext resolution) and through
- * the `ws-testkit` bin. check-installed.mjs does the same from packed tarballs.
+ * The release flow against a real registry, on this machine: starts Verdaccio on 127.0.0.1 (a
+ * free port, storage in a temp folder, anonymous publish), publishes the five packages with
+ * `pnpm -r publish`, checks what the registry shows for each (description, keywords, repository,
+ * license, engines, README, and only the version published), then installs them BY NAME into an
+ * empty project (`npm install @ws/server @ws/client @ws/redis`, `npm install -D @ws/testkit`)
+ * and uses them from ESM, CommonJS and TypeScript (`tsc --strict` under node16 and nodenext
+ * resolution), the Redis adapter against a redis-server of its own when the machine has one, and
+ * through the `ws-testkit` bin. check-installed.mjs does the same from packed tarballs.
+ *
+ * The @ws scope is served only from what was published here. Everything else (@redis/client,
+ * @ws/redis' one dependency outside the repository) Verdaccio fetches through its one uplink: the
+ * registry npm is configured with (`npm config get registry`), read when the check runs.
  *
  * Needs `pnpm build` first (`pnpm check:registry` does both). Bounded in time; Verdaccio is
  * stopped on every way out, failures included. Exit status 0 when everything held, 1 otherwise.
  */
 import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cjsProgram, esmProgram } from './usage-programs.mjs';
+import { freePort } from './redis-server.mjs';
+import { cjsProgram, esmProgram, usePackages } from './usage-programs.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const PACKAGES = ['core', 'server', 'client', 'testkit'];
+const PACKAGES = ['core', 'server', 'client', 'testkit', 'redis'];
 /** The whole check, start to finish; a registry that hangs must not hold CI. */
 const DEADLINE_MS = 5 * 60_000;
 const STEP_TIMEOUT_MS = 120_000;
@@ -60,19 +65,15 @@ function run(command, args, { cwd = root, env = {} } = {}) {
   });
 }
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
+/** The registry npm installs from on this machine (its user and project config), for the uplink. */
+async function configuredRegistry() {
+  const configured = (await run('npm', ['config', 'get', 'registry'])).trim();
+  if (!URL.canParse(configured) || !/^https?:$/.test(new URL(configured).protocol)) throw new Error(`npm config get registry printed ${JSON.stringify(configured)}, not a registry URL`);
+  return configured;
 }
 
-/** Starts Verdaccio and resolves with its URL once it answers; rejects if it exits first. */
-async function startVerdaccio() {
+/** Starts Verdaccio with `upstream` as its uplink and resolves with its URL once it answers; rejects if it exits first. */
+async function startVerdaccio(upstream) {
   const port = await freePort();
   const config = join(work, 'verdaccio.yaml');
   // JSON is YAML: no YAML writer needed.
@@ -81,10 +82,11 @@ async function startVerdaccio() {
     JSON.stringify({
       storage: join(work, 'storage'),
       auth: { htpasswd: { file: join(work, 'htpasswd'), max_users: -1 } },
-      uplinks: {},
+      uplinks: { upstream: { url: upstream, timeout: '60s' } },
+      // The first pattern a name matches decides: @ws/* has no proxy, so a namesake upstream is never seen.
       packages: {
         '@ws/*': { access: '$all', publish: '$anonymous', unpublish: '$anonymous' },
-        '**': { access: '$all', publish: '$anonymous' },
+        '**': { access: '$all', publish: '$anonymous', proxy: 'upstream' },
       },
       web: { enable: false },
       middlewares: { audit: { enabled: false } },
@@ -114,9 +116,12 @@ async function startVerdaccio() {
 }
 
 /** What a registry page is made of; a package without these looks abandoned. */
-function checkRegistryPage(name, document) {
+function checkRegistryPage(name, version, document) {
   const latest = document.versions?.[document['dist-tags']?.latest];
   const problems = [];
+  // Any other version came from somewhere else than this publish.
+  const versions = Object.keys(document.versions ?? {});
+  if (versions.length !== 1 || versions[0] !== version) problems.push(`versions ${versions.join(', ')} where only ${version} was published`);
   if (latest === undefined) problems.push('no latest version');
   else {
     if (!latest.description) problems.push('no description');
@@ -137,68 +142,12 @@ const CJS = cjsProgram({
   done: 'CommonJS from the registry: ok',
 });
 
-/** Type-checked only: the types a TypeScript user gets, from both module systems. */
-const TYPESCRIPT_ESM = `
-import { WebSocketServer, type ServerConnection } from '@ws/server';
-import { connect, WebSocket, type ClientConnection } from '@ws/client';
-import { ScriptedPeer, hex } from '@ws/testkit';
-
-const server = new WebSocketServer({ port: 0, host: '127.0.0.1' });
-server.on('connection', (connection: ServerConnection) => {
-  connection.on('message', (data: Buffer, isBinary: boolean) => connection.send(data, { binary: isBinary }));
-});
-export async function roundTrip(url: string): Promise<string> {
-  const connection: ClientConnection = await connect(url);
-  connection.send('hello');
-  for await (const message of connection) return String(message);
-  return '';
-}
-export const socket = new WebSocket('ws://127.0.0.1:1');
-export const frame: Buffer = hex\`81 00\`;
-export const connectPeer: (url: string) => Promise<ScriptedPeer> = (url) => ScriptedPeer.connect(url);
-`;
-
-const TYPESCRIPT_CJS = `
-import { WebSocketServer } from '@ws/server';
-import { connect } from '@ws/client';
-import { hex } from '@ws/testkit';
-
-export const server = new WebSocketServer({ noServer: true });
-export const opening: ReturnType<typeof connect> = connect('ws://127.0.0.1:1');
-opening.catch(() => undefined);
-export const bytes: Buffer = hex\`88 00\`;
-`;
-
-function typescriptProject(project, module) {
-  const directory = join(project, `ts-${module}`);
-  mkdirSync(directory);
-  writeFileSync(join(directory, 'esm.mts'), TYPESCRIPT_ESM);
-  writeFileSync(join(directory, 'cjs.cts'), TYPESCRIPT_CJS);
-  writeFileSync(
-    join(directory, 'tsconfig.json'),
-    JSON.stringify({
-      compilerOptions: {
-        strict: true,
-        module,
-        moduleResolution: module,
-        target: 'ES2022',
-        noEmit: true,
-        // The repository's @types/node: the empty project installs only from the test registry.
-        typeRoots: [join(root, 'node_modules', '@types')],
-        types: ['node'],
-      },
-      include: ['*.mts', '*.cts'],
-    }),
-  );
-  return directory;
-}
-
 try {
   for (const name of PACKAGES) {
     if (!existsSync(join(root, 'packages', name, 'dist'))) throw new Error(`packages/${name} is not built: run pnpm check:registry (it builds first)`);
   }
-  const registry = await startVerdaccio();
-  console.log(`Verdaccio on ${registry}`);
+  const registry = await startVerdaccio(await configuredRegistry());
+  console.log(`Verdaccio on ${registry}, other scopes than @ws through the configured registry`);
   // Anonymous publish is allowed by the config, but npm will not publish without a credential.
   const auth = `//${new URL(registry).host}/:_authToken=anonymous`;
   const npmrc = join(work, 'npmrc');
@@ -207,32 +156,31 @@ try {
 
   await run('pnpm', ['-r', '--filter', './packages/*', 'publish', '--registry', registry, '--no-git-checks'], { env: npmEnv });
   for (const name of PACKAGES) {
+    const { version } = JSON.parse(readFileSync(join(root, 'packages', name, 'package.json'), 'utf8'));
     // The package document, as a registry page or `npm view` reads it.
-    checkRegistryPage(`@ws/${name}`, await (await fetch(`${registry}@ws%2f${name}`)).json());
+    checkRegistryPage(`@ws/${name}`, version, await (await fetch(`${registry}@ws%2f${name}`)).json());
   }
   console.log(`published ${PACKAGES.map((name) => `@ws/${name}`).join(', ')}; registry pages complete`);
 
   const project = join(work, 'project');
   mkdirSync(project);
   writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true }));
-  const install = ['--registry', registry, '--no-audit', '--no-fund', '--loglevel=error'];
-  await run('npm', ['install', '@ws/server', '@ws/client', ...install], { cwd: project, env: npmEnv });
+  // The lockfile keeps where each package came from (a user's config may leave that out), to check it below.
+  const install = ['--registry', registry, '--no-audit', '--no-fund', '--loglevel=error', '--omit-lockfile-registry-resolved=false'];
+  await run('npm', ['install', '@ws/server', '@ws/client', '@ws/redis', ...install], { cwd: project, env: npmEnv });
   await run('npm', ['install', '-D', '@ws/testkit', ...install], { cwd: project, env: npmEnv });
   const manifest = JSON.parse(readFileSync(join(project, 'package.json'), 'utf8'));
-  if (!manifest.dependencies?.['@ws/server'] || !manifest.dependencies?.['@ws/client'] || !manifest.devDependencies?.['@ws/testkit']) {
+  if (!manifest.dependencies?.['@ws/server'] || !manifest.dependencies?.['@ws/client'] || !manifest.dependencies?.['@ws/redis'] || !manifest.devDependencies?.['@ws/testkit']) {
     throw new Error(`npm install did not record the packages:\n${JSON.stringify(manifest, null, 2)}`);
   }
-
-  writeFileSync(join(project, 'esm.mjs'), ESM);
-  writeFileSync(join(project, 'cjs.cjs'), CJS);
-  process.stdout.write(await run(process.execPath, ['esm.mjs'], { cwd: project }));
-  process.stdout.write(await run(process.execPath, ['cjs.cjs'], { cwd: project }));
-
-  const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
-  for (const module of ['node16', 'nodenext']) {
-    await run(process.execPath, [tsc, '-p', typescriptProject(project, module)], { cwd: project });
-    console.log(`TypeScript (strict, ${module}): ok`);
+  // Every package, @redis/client too, came through the local registry (which fetched the others upstream).
+  const installed = JSON.parse(readFileSync(join(project, 'node_modules', '.package-lock.json'), 'utf8')).packages;
+  for (const [path, entry] of Object.entries(installed)) {
+    if (path !== '' && !entry.link && !entry.resolved?.startsWith(registry)) throw new Error(`${path} was not installed from ${registry}: ${JSON.stringify(entry)}`);
   }
+  if (installed['node_modules/@redis/client'] === undefined) throw new Error('@ws/redis was installed without @redis/client');
+
+  await usePackages({ project, root, run, esm: ESM, cjs: CJS, label: 'from the registry' });
 
   const usage = await run(join(project, 'node_modules', '.bin', 'ws-testkit'), ['--help'], { cwd: project });
   if (!usage.startsWith('Usage: ws-testkit <command>')) throw new Error(`ws-testkit --help printed:\n${usage}`);

@@ -2,8 +2,9 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM, launchChromium } from '../../../scripts/vitest/chromium.js';
 import { startRedis, type RedisProcess } from '../../../packages/redis/test/redis-process.js';
 import { systemToolPath } from '../../../scripts/vitest/system-tools.js';
 
@@ -13,18 +14,7 @@ import { systemToolPath } from '../../../scripts/vitest/system-tools.js';
  * says. Chromium and redis-server come from Debian; without either this skips with the line the
  * project's global setup prints, and under CI=true that setup fails the run instead.
  */
-const CHROMIUM = systemToolPath('chromium');
 const REDIS_SERVER = systemToolPath('redis-server');
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const DEMO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 const WAIT = { timeout: 10_000 };
 
@@ -93,7 +83,7 @@ describe.skipIf(CHROMIUM === undefined || REDIS_SERVER === undefined)('the demo 
     redis = await startRedis(REDIS_SERVER!, cleanups);
     [first, second] = await Promise.all([startDemo(redis.url), startDemo(redis.url)]);
     cleanups.push(() => first.stop(), () => second.stop());
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 20_000 });
+    browser = await launchChromium();
     cleanups.push(() => browser.close());
   });
 

@@ -1,24 +1,13 @@
 import { mkdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { systemToolPath } from '../../../scripts/vitest/system-tools.js';
+import { CHROMIUM, launchChromium } from '../../../scripts/vitest/chromium.js';
 import { createDemoServer, type DemoServer } from '../src/create-demo-server.js';
 
-// The Debian `chromium` package (CHROMIUM_PATH points elsewhere); playwright-core drives it
-// without downloading a browser. Without it these tests skip, with the one line the project's
-// global setup prints; under CI=true that setup fails the run instead (vitest.config.ts).
-const CHROMIUM = systemToolPath('chromium');
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
+// Without Chromium these tests skip, with the one line the project's global setup prints;
+// under CI=true that setup fails the run instead (scripts/vitest/chromium.ts).
+
 /** Not committed: `test-artifacts/` is ignored at the root. */
 const ARTIFACTS = fileURLToPath(new URL('../test-artifacts/', import.meta.url));
 const WAIT = { timeout: 10_000 };
@@ -32,7 +21,7 @@ describe.skipIf(CHROMIUM === undefined)('the demo in headless Chromium', () => {
   beforeAll(async () => {
     // A quick heartbeat, so that the connection panel has a latency to show within the test.
     demo = await createDemoServer({ port: 0, log: (line) => logLines.push(line), heartbeatInterval: 200 });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 20_000 });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {

@@ -1,20 +1,16 @@
-import { existsSync } from 'node:fs';
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM, launchChromium } from '../../../scripts/vitest/chromium.js';
 import { type ServerConnection, WebSocketServer } from './index.js';
 
 /**
  * Headless Chromium against a server with permessage-deflate on: browsers offer it by default
  * (`permessage-deflate; client_max_window_bits`), so this is the compression most clients use.
  */
-const executablePath = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
-const chromiumFound = existsSync(executablePath);
-if (!chromiumFound) console.warn(`Skipping the browser tests: no Chromium at ${executablePath} (set CHROMIUM_PATH).`);
-
-describe.skipIf(!chromiumFound)('headless Chromium with permessage-deflate', () => {
+describe.skipIf(CHROMIUM === undefined)('headless Chromium with permessage-deflate', () => {
   let browser: Browser;
   let http: Server;
   let origin: string;
@@ -34,19 +30,7 @@ describe.skipIf(!chromiumFound)('headless Chromium with permessage-deflate', () 
       connections.push(connection);
       connection.on('message', (data, isBinary) => connection.send(data, { binary: isBinary }));
     });
-    browser = await chromium.launch({
-      executablePath,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
   }, 30_000);
 
   afterAll(async () => {

@@ -1,9 +1,9 @@
 import { once } from 'node:events';
 import { createSecureServer, type Http2SecureServer, type Http2Session } from 'node:http2';
 import type { AddressInfo } from 'node:net';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterEach, describe, expect, it } from 'vitest';
-import { systemToolPath } from '../../../scripts/vitest/system-tools.js';
+import { CHROMIUM, launchChromium } from '../../../scripts/vitest/chromium.js';
 import { selfSignedCertificate } from '../../core/test/self-signed-certificate.js';
 import { WebSocketServer } from './index.js';
 
@@ -12,8 +12,6 @@ import { WebSocketServer } from './index.js';
  * origin: Chromium then uses the HTTP/2 session it already has, with an extended CONNECT
  * (RFC 8441), since the server's SETTINGS allow it.
  */
-const executablePath = systemToolPath('chromium');
-
 const PAGE = `<!doctype html><title>h2</title><script>
 window.run = async () => {
   const socket = new WebSocket('wss://' + location.host + '/ws');
@@ -34,7 +32,7 @@ window.run = async () => {
 };
 </script>`;
 
-describe.skipIf(executablePath === undefined)('headless Chromium over HTTP/2 (RFC 8441)', () => {
+describe.skipIf(CHROMIUM === undefined)('headless Chromium over HTTP/2 (RFC 8441)', () => {
   let browser: Browser | undefined;
   let http2: Http2SecureServer | undefined;
   let server: WebSocketServer | undefined;
@@ -63,10 +61,7 @@ describe.skipIf(executablePath === undefined)('headless Chromium over HTTP/2 (RF
     await once(http2, 'listening');
     const origin = `https://127.0.0.1:${(http2.address() as AddressInfo).port}`;
 
-    browser = await chromium.launch({
-      executablePath,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking'],
-    });
+    browser = await launchChromium();
     const page = await (await browser.newContext({ ignoreHTTPSErrors: true })).newPage();
     const response = await page.goto(`${origin}/`);
     expect(response?.status()).toBe(200);

@@ -1,10 +1,10 @@
-import { existsSync } from 'node:fs';
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { MessagePieceReceived } from '@ws/core';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM, launchChromium } from '../../../scripts/vitest/chromium.js';
 import { WebSocketServer } from './index.js';
 
 /**
@@ -15,11 +15,7 @@ import { WebSocketServer } from './index.js';
  * not one browser version's chunk size; receive-modes.integration.test.ts replays the
  * exact 131072/131072/1 with the ws client.
  */
-const executablePath = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
-const chromiumFound = existsSync(executablePath);
-if (!chromiumFound) console.warn(`Skipping the browser tests: no Chromium at ${executablePath} (set CHROMIUM_PATH).`);
-
-describe.skipIf(!chromiumFound)('headless Chromium as a peer', () => {
+describe.skipIf(CHROMIUM === undefined)('headless Chromium as a peer', () => {
   let browser: Browser;
   let http: Server;
   let origin: string;
@@ -61,19 +57,7 @@ describe.skipIf(!chromiumFound)('headless Chromium as a peer', () => {
       });
     });
 
-    browser = await chromium.launch({
-      executablePath,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
   }, 30_000);
 
   afterAll(async () => {

@@ -1,11 +1,10 @@
 import { Buffer } from 'node:buffer';
 import { once } from 'node:events';
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import type WebSocket from 'ws';
-import { connectPeer, type Peer } from '../test/connect-peer.js';
+import { describe, expect, it, vi } from 'vitest';
 import { MemoryBus } from '../test/memory-bus.js';
 import { startServer } from '../test/start-server.js';
-import { type Adapter, WebSocketServer, type WebSocketServerOptions } from './index.js';
+import { type ListeningOptions, nextText, topicPeers } from '../test/topic-peers.js';
+import { type Adapter, WebSocketServer } from './index.js';
 
 /**
  * The adapter seam on real sockets: when a server calls its adapter, what it hands on, how it
@@ -13,28 +12,7 @@ import { type Adapter, WebSocketServer, type WebSocketServerOptions } from './in
  * in-memory bus (the cluster and Redis adapters have tests of their own).
  */
 
-const cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-type Options = Omit<WebSocketServerOptions<undefined>, 'port' | 'server' | 'noServer'>;
-
-async function started(options: Options = {}) {
-  const result = await startServer(options);
-  cleanups.push(() => result.server.close({ timeout: 200 }));
-  return result;
-}
-
-function connect(server: WebSocketServer, url: string, options?: WebSocket.ClientOptions): Promise<Peer> {
-  return connectPeer(server, url, cleanups, options);
-}
-
-async function nextText(peer: Peer): Promise<string> {
-  const { data, isBinary } = await peer.next();
-  expect(isBinary).toBe(false);
-  return data.toString('utf8');
-}
+const { cleanups, started, connect } = topicPeers();
 
 describe('the adapter seam', () => {
   it('subscribes the process with the first local subscriber and unsubscribes it with the last, closes included', async () => {
@@ -117,7 +95,7 @@ describe('the adapter seam', () => {
 });
 
 describe('two servers sharing topics through an adapter', () => {
-  async function pair(options: Options = {}) {
+  async function pair(options: ListeningOptions = {}) {
     const bus = new MemoryBus();
     const [a, b] = [await started({ ...options, adapter: bus.adapter() }), await started({ ...options, adapter: bus.adapter() })];
     return { a, b };

@@ -1,35 +1,12 @@
 import { Buffer } from 'node:buffer';
 import { once } from 'node:events';
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import type WebSocket from 'ws';
-import { connectPeer, type Peer } from '../test/connect-peer.js';
-import { startServer } from '../test/start-server.js';
-import type { WebSocketServer, WebSocketServerOptions } from './index.js';
+import { describe, expect, it, vi } from 'vitest';
+import type { Peer } from '../test/connect-peer.js';
+import { nextText, topicPeers } from '../test/topic-peers.js';
 
 /** Topics on real sockets, with `ws` clients as peers: subscriptions, publish, compression, close. */
 
-const cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-type Options = Omit<WebSocketServerOptions<undefined>, 'port' | 'server' | 'noServer'>;
-
-async function started(options: Options = {}) {
-  const result = await startServer(options);
-  cleanups.push(() => result.server.close({ timeout: 200 }));
-  return result;
-}
-
-function connect(server: WebSocketServer, url: string, options?: WebSocket.ClientOptions): Promise<Peer> {
-  return connectPeer(server, url, cleanups, options);
-}
-
-async function nextText(peer: Peer): Promise<string> {
-  const { data, isBinary } = await peer.next();
-  expect(isBinary).toBe(false);
-  return data.toString('utf8');
-}
+const { started, connect } = topicPeers();
 
 describe('topics', () => {
   it('subscribes, reports the subscriptions, and unsubscribes', async () => {

@@ -2,14 +2,12 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { systemToolPath } from '../../../../scripts/vitest/system-tools.js';
+import { CHROMIUM, launchChromium } from '../../../../scripts/vitest/chromium.js';
 import { hex } from '../peer/hex.js';
 import { buildReport, type CaseResult } from './conformance-report.js';
 import { renderHtmlReport } from './html-report.js';
-
-const CHROMIUM = systemToolPath('chromium');
 
 const passed = (id: string): CaseResult => ({
   id,
@@ -38,7 +36,7 @@ describe.skipIf(CHROMIUM === undefined)('the HTML report in a browser', () => {
       results: [passed('1.1.1'), passed('2.1'), passed('7.1.1')],
     });
     await writeFile(file, renderHtmlReport(report));
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu'], timeout: 20_000 });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {
