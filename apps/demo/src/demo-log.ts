@@ -5,7 +5,7 @@ export type LogWriter = (line: string) => void;
 const PREVIEW_LENGTH = 60;
 
 /**
- * The demo's observability, as in the seed article: one readable line per connection, per
+ * The demo's observability: one readable line per connection, per
  * fragment of a message received in streaming mode, per message and per close. Connections
  * are numbered in arrival order so that the lines of one connection can be followed.
  *

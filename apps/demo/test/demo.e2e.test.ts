@@ -65,7 +65,7 @@ describe.skipIf(CHROMIUM === undefined)('the demo in headless Chromium', () => {
 
     const messageLine = logLines.find((line) => / message binary 262145 bytes/.test(line));
     expect(messageLine).toBeDefined();
-    // Chromium splits a large message into frames of at most 128 KiB (the seed article saw
+    // Chromium splits a large message into frames of at most 128 KiB (older versions cut
     // exactly 131072; today's Chromium cuts where its data pipe does): the log shows each
     // one, and they add up to the message.
     const connection = /^(#\d+) /.exec(messageLine!)![1];
@@ -116,7 +116,7 @@ describe.skipIf(CHROMIUM === undefined)('the demo in headless Chromium', () => {
     await alice.screenshot({ path: `${ARTIFACTS}demo-page.png`, fullPage: true });
   });
 
-  it("answers the seed article's console snippet", async () => {
+  it('answers a WebSocket opened from the browser console', async () => {
     const received: string[] = [];
     alice.on('console', (message) => received.push(message.text()));
     // Typed in the console as two lines: `send` only works once the connection is open.
