@@ -1,6 +1,8 @@
 /**
  * A bare echo server for the benchmark, one implementation per process:
- *   node dist/echo-server.js ours|ws|net
+ *   node dist/echo-server.js ours|h2c|ws|net
+ * `h2c` is @ws/server attached to a Node `http2.createServer()` (HTTP/2 without TLS, Node's
+ * default settings), so that its WebSockets are extended CONNECT streams (RFC 8441).
  * `net` is the floor for the memory figures: an HTTP server that answers the upgrade with a
  * 101 and keeps the socket, reading and dropping whatever comes (no WebSocket at all).
  * Prints `{"port":N}` once listening, then answers lines on stdin, one JSON line each:
@@ -72,6 +74,29 @@ async function startOurs(): Promise<Running> {
   };
 }
 
+async function startOursOverH2c(): Promise<Running> {
+  const { createServer: createHttp2Server } = await import('node:http2');
+  const { WebSocketServer } = await import('@ws/server');
+  const http2 = createHttp2Server();
+  const server = new WebSocketServer({ server: http2, maxMessageSize: MAX_MESSAGE, maxFrameSize: MAX_MESSAGE });
+  server.on('connection', (connection) => {
+    connection.on('message', (data, isBinary) => connection.send(data, { binary: isBinary }));
+  });
+  await new Promise<void>((resolve) => http2.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (http2.address() as { port: number }).port,
+    connections: () => server.clients.size,
+    broadcast: (data) => {
+      server.broadcast(data, { binary: true });
+    },
+    buffered: () => {
+      let total = 0;
+      for (const connection of server.clients) total += connection.bufferedAmount;
+      return total;
+    },
+  };
+}
+
 function ignore(): void {}
 
 async function startNet(): Promise<Running> {
@@ -95,9 +120,9 @@ async function startNet(): Promise<Running> {
   };
 }
 
-const starters: Record<string, () => Promise<Running>> = { ours: startOurs, ws: startWs, net: startNet };
+const starters: Record<string, () => Promise<Running>> = { ours: startOurs, h2c: startOursOverH2c, ws: startWs, net: startNet };
 const starter = starters[implementation ?? ''];
-if (starter === undefined) throw new Error(`usage: echo-server.js ours|ws|net (got ${implementation})`);
+if (starter === undefined) throw new Error(`usage: echo-server.js ours|h2c|ws|net (got ${implementation})`);
 const running = await starter();
 
 let collections = 0;

@@ -12,22 +12,23 @@
  *   BENCH_ROUNDS            alternating A/B rounds per scenario (default 3)
  *   BENCH_SECONDS           seconds of load per round (default 2)
  *   BENCH_IDLE_CONNECTIONS  connections of the memory and broadcast sections (default 10000)
- *   BENCH_SECTIONS          comma-separated subset of echo,memory,broadcast,client,pubsub (default all)
+ *   BENCH_SECTIONS          comma-separated subset of echo,memory,broadcast,client,pubsub,http2 (default all)
  *   BENCH_PUBSUB_CONNECTIONS  subscribers of the pubsub section (default 10000)
+ *   BENCH_HTTP2_CONNECTIONS   WebSockets of the http2 section, on one session and over TCP (default 1000)
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { createClient } from '@redis/client';
 import { startRedis } from '../../packages/redis/test/redis-process.js';
 import { bundle } from './bundle.js';
+import { Child } from './child.js';
+import { runHttp2Section } from './http2-section.js';
 import { hasTaskset, median } from './measurement.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
 const IDLE_CONNECTIONS = Number(process.env.BENCH_IDLE_CONNECTIONS ?? 10_000);
-const SECTIONS = new Set((process.env.BENCH_SECTIONS ?? 'echo,memory,broadcast,client,pubsub').split(','));
+const SECTIONS = new Set((process.env.BENCH_SECTIONS ?? 'echo,memory,broadcast,client,pubsub,http2').split(','));
 /** Only the echo and client scenarios whose name contains this text (e.g. `latency`, `16 B`). */
 const SCENARIO_FILTER = process.env.BENCH_SCENARIOS ?? '';
 /** Opened before the first memory reading, so that one-time costs (code, pools) are not counted per connection. */
@@ -56,48 +57,12 @@ await bundle(
     'client-load': `${benchDirectory}src/client-load.ts`,
     'pubsub-server': `${benchDirectory}src/pubsub-server.ts`,
     'pubsub-receiver': `${benchDirectory}src/pubsub-receiver.ts`,
+    'http2-load-generator': `${benchDirectory}src/http2-load-generator.ts`,
   },
   outDirectory,
 );
 
 // ---- Processes ---------------------------------------------------------------------------
-
-/** A child process speaking JSON lines on stdout, read in order. */
-class Child {
-  readonly process: ChildProcess;
-  readonly exited: Promise<unknown>;
-  readonly #queue: unknown[] = [];
-  readonly #waiters: ((value: unknown) => void)[] = [];
-
-  constructor(core: number, script: string, args: readonly string[], nodeFlags: readonly string[] = []) {
-    const command = [process.execPath, '--expose-gc', ...nodeFlags, `${outDirectory}/${script}.js`, ...args];
-    this.process = hasTaskset()
-      ? spawn('taskset', ['-c', String(core), ...command], { cwd: benchDirectory, stdio: ['pipe', 'pipe', 'inherit'] })
-      : spawn(command[0]!, command.slice(1), { cwd: benchDirectory, stdio: ['pipe', 'pipe', 'inherit'] });
-    this.exited = new Promise((resolve) => this.process.once('exit', resolve));
-    createInterface({ input: this.process.stdout! }).on('line', (line) => {
-      const value: unknown = JSON.parse(line);
-      const waiter = this.#waiters.shift();
-      if (waiter === undefined) this.#queue.push(value);
-      else waiter(value);
-    });
-  }
-
-  next<T>(): Promise<T> {
-    if (this.#queue.length > 0) return Promise.resolve(this.#queue.shift() as T);
-    return new Promise((resolve) => this.#waiters.push(resolve as (value: unknown) => void));
-  }
-
-  async ask<T>(line: string): Promise<T> {
-    this.process.stdin!.write(`${line}\n`);
-    return this.next<T>();
-  }
-
-  async stop(): Promise<void> {
-    this.process.stdin!.end();
-    await this.exited;
-  }
-}
 
 const IMPLEMENTATIONS = ['ours', 'ws'] as const;
 type Implementation = (typeof IMPLEMENTATIONS)[number];
@@ -536,6 +501,19 @@ if (SECTIONS.has('pubsub') && !existsSync(REDIS_SERVER)) {
         `| ${label(row.implementation)} | ${format(row.messagesPerSecond)} | ${row.p50.toFixed(1)} / ${row.p99.toFixed(1)} ms | ${format(row.lost)} | ${row.commandsPerPublish.toFixed(2)} | ${row.publishMs.toFixed(2)} ms | ${row.broadcastMs.toFixed(2)} ms | ${format(row.rssPerSubscription)} / ${format(row.heapPerSubscription)} B |`,
     ),
   );
+}
+
+// ---- WebSockets over HTTP/2 -----------------------------------------------------------------
+
+if (SECTIONS.has('http2')) {
+  const { rows, lines } = await runHttp2Section({
+    connections: Number(process.env.BENCH_HTTP2_CONNECTIONS ?? 1_000),
+    rounds: ROUNDS,
+    seconds: SECONDS,
+    log,
+  });
+  report.http2 = rows;
+  markdown.push(...lines);
 }
 
 console.log(markdown.join('\n'));

@@ -1,3 +1,4 @@
+import { abortTransport } from '@ws/core/node';
 import { checkConnectionOptions, ClientConnection } from './client-connection.js';
 import { performHandshake } from './connect/client-handshake.js';
 import { resolveUrl } from './connect/resolve-url.js';
@@ -13,7 +14,7 @@ export async function openClientConnection(url: string | URL, options: ConnectOp
   try {
     connection = new ClientConnection(handshake, options);
   } catch (error) {
-    handshake.socket.destroy();
+    abortTransport(handshake.socket);
     for (const extension of handshake.negotiatedExtensions) extension.dispose();
     throw error;
   }

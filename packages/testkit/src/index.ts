@@ -31,6 +31,8 @@ export {
   type AcceptOptions,
   type HandshakeAnswer,
 } from './peer/scripted-server.js';
+export { ScriptedHttp2Server, type Http2ListenOptions } from './peer/scripted-http2-server.js';
+export { PendingExtendedConnect, type ExtendedConnectAnswer, type ExtendedConnectAcceptOptions } from './peer/pending-extended-connect.js';
 export { startTestServer, type TestServer, type TestServerOptions, type UpgradeHandler } from './peer/start-test-server.js';
 
 export {

@@ -1,3 +1,4 @@
+import { abortTransport } from '@ws/core/node';
 import { checkConnectionOptions, ClientConnection } from '../client-connection.js';
 import { performHandshake } from '../connect/client-handshake.js';
 import type { ClientTarget } from '../connect/resolve-url.js';
@@ -19,7 +20,7 @@ export async function establishWebSocketConnection(
   checkConnectionOptions(options);
   const handshake = await performHandshake(target, { ...options, protocols, signal });
   const release = (): void => {
-    handshake.socket.destroy();
+    abortTransport(handshake.socket);
     for (const extension of handshake.negotiatedExtensions) extension.dispose();
   };
   if (signal.aborted) {

@@ -9,6 +9,7 @@ import {
   type Protocol,
   type ProtocolEvent,
 } from '@ws/core';
+import { abortTransport } from './abort-transport.js';
 import { ConnectionError } from './connection-error.js';
 import { PROTOCOL_WORK_BUDGET, type ResolvedConnectionOptions } from './connection-options.js';
 import type { CloseInfo, ConnectionEvents, ConnectionSetup, PingOptions } from './connection-types.js';
@@ -205,12 +206,15 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     return this.closed;
   }
 
-  /** Destroys the transport at once, dropping queued messages; `close` reports 1006 and `reason`. */
+  /**
+   * Destroys the transport at once, dropping queued messages; `close` reports 1006 and `reason`.
+   * An HTTP/2 stream is reset with CANCEL (NO_ERROR once the closing handshake has completed).
+   */
   terminate(reason = ''): void {
     if (this.#closeError !== undefined) return;
     this.#terminateReason ??= reason;
     this.#send.dropQueued();
-    this.#pump.transport.destroy();
+    abortTransport(this.#pump.transport, this.#pump.protocol.wasClean);
   }
 
   /**

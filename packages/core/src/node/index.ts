@@ -26,3 +26,4 @@ export { type SendData, toBuffer } from './send-data.js';
 export { MessageInbox, type InboxEntry } from './message-inbox.js';
 export { oneOfOption, positiveOption } from './option-checks.js';
 export { reportHttp2StreamFailure } from './http2-stream-failure.js';
+export { abortTransport } from './abort-transport.js';

@@ -1,6 +1,7 @@
 import type { Buffer } from 'node:buffer';
 import type { Duplex } from 'node:stream';
 import type { Protocol, ProtocolEvent } from '@ws/core';
+import { abortTransport } from './abort-transport.js';
 import { flushOutput } from './flush-output.js';
 import { ReadGate, ReadPause, spendTurnWork, turnWorkBudget } from './read-gate.js';
 
@@ -111,8 +112,13 @@ export class TransportPump {
     // forever; a failed connection waits only briefly (its peer broke the rules or stalled).
     const failed = this.#failed || this.protocol.protocolError !== undefined;
     const timeout = failed ? Math.min(FAILED_CLOSE_TIMEOUT, this.#closeTimeout) : this.#closeTimeout;
-    this.#closeTimer = setTimeout(destroyTransport, timeout, this.transport);
+    this.#closeTimer = setTimeout(TransportPump.#closeTimedOut, timeout, this);
     this.#closeTimer.unref?.();
+  }
+
+  /** No end of stream in time: the transport is destroyed (an HTTP/2 stream is reset). */
+  static #closeTimedOut(pump: TransportPump): void {
+    abortTransport(pump.transport, pump.protocol.wasClean);
   }
 
   static #onData(this: Duplex, chunk: Buffer): void {
@@ -220,7 +226,3 @@ function pumpOf(transport: Duplex): TransportPump {
 
 /** A transport error (a reset, a TLS failure) ends in 'close'; the close code then says 1006. */
 function ignoreTransportError(): void {}
-
-function destroyTransport(transport: Duplex): void {
-  transport.destroy();
-}

@@ -1,4 +1,4 @@
-import type { ExtensionOffer } from '@ws/core';
+import type { ExtensionOffer, Http2ResponseHeaders } from '@ws/core';
 import type { HttpRequestHead } from '../peer/http-head.js';
 import type { RequestHeaders } from '../peer/client-handshake.js';
 import type { ScriptedPeer } from '../peer/scripted-peer.js';
@@ -61,6 +61,12 @@ export interface OpenOptions {
   /** Client targets: the raw response to answer the client's request with, wrong on purpose. */
   readonly answer?: (request: HttpRequestHead) => string;
   /**
+   * Client targets over HTTP/2: the response header block (`:status` included) to answer the
+   * client's extended CONNECT with, wrong on purpose. A case with `answer` and without this one
+   * tests the HTTP/1.1 upgrade only (`http1Only`).
+   */
+  readonly answerOverHttp2?: (request: HttpRequestHead) => Http2ResponseHeaders;
+  /**
    * Client targets, with a valid answer: given the extensions the client offered, the
    * `Sec-WebSocket-Extensions` value to accept them with (undefined: none). Server targets
    * offer extensions through `headers`.
@@ -101,9 +107,9 @@ export interface ConformanceCase {
   /** Which targets it applies to. Default: both. */
   readonly targets?: readonly TargetKind[];
   /**
-   * Tests the HTTP/1.1 upgrade handshake itself (Sec-WebSocket-Key, Upgrade, the GET method),
-   * which a WebSocket opened with an extended CONNECT over HTTP/2 (RFC 8441) does not have:
-   * over HTTP/2 it is reported as not applicable.
+   * Tests the HTTP/1.1 upgrade handshake itself (Sec-WebSocket-Key or -Accept, Upgrade,
+   * Connection, the GET method, the 101 status), which a WebSocket opened with an extended
+   * CONNECT over HTTP/2 (RFC 8441) does not have: over HTTP/2 it is reported as not applicable.
    */
   readonly http1Only?: boolean;
   /** Slow (section 9): only run when asked for. */

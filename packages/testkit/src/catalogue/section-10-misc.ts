@@ -1,5 +1,5 @@
 import { Buffer } from 'node:buffer';
-import { Opcode, computeAcceptKey } from '@ws/core';
+import { type Http2ResponseHeaders, Opcode, computeAcceptKey } from '@ws/core';
 import { headerValue, type HttpRequestHead } from '../peer/http-head.js';
 import type { RequestHeaders } from '../peer/client-handshake.js';
 import type { ConformanceCase, CaseContext, Verdict } from './conformance-case.js';
@@ -37,16 +37,27 @@ function badRequestCase(
   };
 }
 
-/** The wrong answers 10.6 gives a client, each of which the client must refuse. */
-function badResponseCase(index: number, description: string, rfc: string, answer: (request: HttpRequestHead) => string): ConformanceCase {
+/**
+ * The wrong answers 10.6 gives a client, each of which the client must refuse. Those that only
+ * an HTTP/1.1 upgrade can get wrong (the accept key, Upgrade, Connection, the 101) have no
+ * `overHttp2` answer and are `http1Only`.
+ */
+function badResponseCase(
+  index: number,
+  description: string,
+  rfc: string,
+  answer: (request: HttpRequestHead) => string,
+  overHttp2?: Http2ResponseHeaders,
+): ConformanceCase {
   return {
     id: `10.6.${index}`,
     section: 10,
     targets: ['client'],
+    ...(overHttp2 === undefined ? { http1Only: true } : {}),
     description: `Answer the client's opening handshake with ${description}, then send a text message; expect the client to fail the connection without echoing.`,
     rfc,
     async run(context) {
-      const peer = await context.open({ answer });
+      const peer = await context.open({ answer, ...(overHttp2 === undefined ? {} : { answerOverHttp2: () => overHttp2 }) });
       await peer.sendText('this must not be echoed');
       return judgeClientAbort(context);
     },
@@ -177,6 +188,8 @@ export const section10: readonly ConformanceCase[] = [
     (request) =>
       `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${acceptFor(request)}\r\n` +
       'Sec-WebSocket-Protocol: x-testkit-never-offered\r\n\r\n',
+    // RFC 8441 §5 keeps the subprotocol negotiation of RFC 6455 on the 200.
+    { ':status': 200, 'sec-websocket-protocol': 'x-testkit-never-offered' },
   ),
   badResponseCase(
     5,
@@ -185,6 +198,7 @@ export const section10: readonly ConformanceCase[] = [
     (request) =>
       `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${acceptFor(request)}\r\n` +
       'Sec-WebSocket-Extensions: x-testkit-never-offered\r\n\r\n',
+    { ':status': 200, 'sec-websocket-extensions': 'x-testkit-never-offered' },
   ),
   badResponseCase(
     6,

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -32,6 +32,8 @@ const OPTIONS = {
   slow: { type: 'boolean' },
   deflate: { type: 'boolean' },
   http2: { type: 'boolean' },
+  cert: { type: 'string' },
+  key: { type: 'string' },
   agent: { type: 'string' },
   out: { type: 'string' },
   'report-dir': { type: 'string' },
@@ -128,13 +130,15 @@ export async function runCli(argv: readonly string[], io: Partial<CliIo> = {}): 
         break;
       }
       case 'client': {
-        if (values.http2 === true) throw new UsageError('--http2 applies to the server command: the client command serves over HTTP/1.1');
         const port = values.port === undefined ? 9001 : Number(values.port);
         if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('--port must be 0-65535');
         const host = values.host ?? '127.0.0.1';
+        const tls = await serverTls(values.cert, values.key, values.http2 === true, out.cwd);
         const server = await AutobahnServer.listen({
           host,
           port,
+          ...(values.http2 === true ? { http2: true } : {}),
+          ...(tls === undefined ? {} : { tls }),
           ...selection,
           timeouts,
           onCaseStart: reporter.onCaseStart,
@@ -142,7 +146,8 @@ export async function runCli(argv: readonly string[], io: Partial<CliIo> = {}): 
         }).catch((error: unknown) => {
           throw listenFailure(error, host, port);
         });
-        out.stdout(`Serving ${server.cases.length} cases on ${server.url} (Autobahn client protocol); waiting for /updateReports\n`);
+        const over = values.http2 === true ? `, over HTTP/2 (${tls === undefined ? 'h2c' : 'h2 over TLS'})` : '';
+        out.stdout(`Serving ${server.cases.length} cases on ${server.url} (Autobahn client protocol${over}); waiting for /updateReports\n`);
         out.onListening?.(server.url);
         try {
           const received = await server.waitForReport();
@@ -170,6 +175,18 @@ export async function runCli(argv: readonly string[], io: Partial<CliIo> = {}): 
     }
     out.stderr(`ws-testkit: ${(error as Error).message}\n`);
     return error instanceof RunError ? 3 : 1;
+  }
+}
+
+/** `--cert` and `--key` of the client command: PEM files for h2 over TLS, both or neither, with --http2. */
+async function serverTls(cert: string | undefined, key: string | undefined, http2: boolean, cwd: string): Promise<{ cert: string; key: string } | undefined> {
+  if (cert === undefined && key === undefined) return undefined;
+  if (!http2) throw new UsageError('--cert and --key apply with --http2: they serve h2 over TLS');
+  if (cert === undefined || key === undefined) throw new UsageError('--cert and --key go together');
+  try {
+    return { cert: await readFile(path.resolve(cwd, cert), 'utf8'), key: await readFile(path.resolve(cwd, key), 'utf8') };
+  } catch (error) {
+    throw new RunError(`cannot read the certificate or key: ${(error as Error).message}`);
   }
 }
 

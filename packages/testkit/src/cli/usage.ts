@@ -35,6 +35,7 @@ Examples:
   ws-testkit server ws://127.0.0.1:9001 --cases '1.*,5.*'   test a server on sections 1 and 5
   ws-testkit server wss://localhost:8443 --http2            test it over HTTP/2 (RFC 8441)
   ws-testkit client --port 9001                             test the client that connects
+  ws-testkit client --port 9001 --http2                     ... over HTTP/2 (h2c)
   ws-testkit list --cases 6.4                               what the cases of 6.4 check
 
 ws-testkit <command> --help tells a command's options. Reports (a terminal summary, then
@@ -66,6 +67,11 @@ reports and exits). The client under test must echo every message until the conn
 Options:
   --host <address>        the address to listen on (default 127.0.0.1)
   --port <port>           the port (default 9001; 0 picks a free one, printed on start)
+  --http2                 serve HTTP/2 with SETTINGS_ENABLE_CONNECT_PROTOCOL (RFC 8441): every
+                          path is an extended CONNECT on its own stream; h2c, or h2 over TLS with
+                          --cert and --key; cases of the HTTP/1.1 upgrade itself are not applicable
+  --cert <file>           with --http2: the server certificate (PEM), for h2 over TLS
+  --key <file>            with --http2: its private key (PEM)
 ${RUN_OPTIONS}
 
 ${EXIT_STATUS}`,

@@ -1,4 +1,5 @@
 import { Buffer } from 'node:buffer';
+import type { Http2Stream } from 'node:http2';
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { Opcode } from '@ws/core';
@@ -36,6 +37,13 @@ export interface ScriptedPeerOptions {
   readonly request?: HttpRequestHead;
   /** Decode received bytes as frames. False after a handshake that did not switch protocols. */
   readonly decodeFrames?: boolean;
+}
+
+/** HTTP/2 error code CANCEL (RFC 9113 §7). */
+const HTTP2_CANCEL = 0x8;
+
+function isHttp2Stream(socket: Duplex): socket is Http2Stream {
+  return 'rstCode' in socket && typeof (socket as Partial<Http2Stream>).close === 'function';
 }
 
 /** The masking key of RFC 6455 §5.7's examples (37 fa 21 3d). */
@@ -218,12 +226,18 @@ export class ScriptedPeer {
     );
   }
 
-  /** Drops the connection at once, with a TCP RST where the stream supports it. */
+  /**
+   * Drops the connection at once: a TCP RST where the socket supports it; on an HTTP/2 stream a
+   * RST_STREAM with CANCEL, RFC 8441 §5's way to abort a WebSocket's stream.
+   */
   reset(): void {
     this.#transcript.event('reset');
     const socket = this.#socket;
     if (socket instanceof net.Socket && typeof socket.resetAndDestroy === 'function' && !socket.destroyed) {
       socket.resetAndDestroy();
+    } else if (isHttp2Stream(socket)) {
+      if (!socket.closed) socket.close(HTTP2_CANCEL);
+      socket.destroy();
     } else {
       socket.destroy();
     }

@@ -3,6 +3,7 @@ import net from 'node:net';
 import { type ExtensionOffer, HandshakeError, buildAcceptResponse, buildRejectResponse, validateUpgradeRequest } from '@ws/core';
 import { ExpectationError } from './expectation-error.js';
 import { type HttpRequestHead, parseRequestHead, readHttpHead } from './http-head.js';
+import { PendingQueue } from './pending-queue.js';
 import { DEFAULT_EXPECT_TIMEOUT, ScriptedPeer } from './scripted-peer.js';
 import { Transcript } from './transcript.js';
 
@@ -139,9 +140,7 @@ export class ScriptedServer {
   readonly #timeout: number;
   readonly #maskKey: Uint8Array | undefined;
   readonly #sockets = new Set<net.Socket>();
-  readonly #ready: PendingUpgrade[] = [];
-  readonly #waiters: { resolve: (upgrade: PendingUpgrade) => void; reject: (error: Error) => void }[] = [];
-  #closed = false;
+  readonly #pending = new PendingQueue<PendingUpgrade>();
   #host = '127.0.0.1';
 
   private constructor(options: ListenOptions) {
@@ -173,31 +172,8 @@ export class ScriptedServer {
    * `timeout` ms (default: the server's timeout; Infinity waits until `close()`).
    */
   nextUpgrade(options: { readonly timeout?: number } = {}): Promise<PendingUpgrade> {
-    const ready = this.#ready.shift();
-    if (ready !== undefined) return Promise.resolve(ready);
-    if (this.#closed) return Promise.reject(new Error('The scripted server is closed'));
     const timeout = options.timeout ?? this.#timeout;
-    return new Promise((resolve, reject) => {
-      const waiter = {
-        resolve: (upgrade: PendingUpgrade) => {
-          clearTimeout(timer);
-          resolve(upgrade);
-        },
-        reject: (error: Error) => {
-          clearTimeout(timer);
-          reject(error);
-        },
-      };
-      const timer =
-        timeout === Number.POSITIVE_INFINITY
-          ? undefined
-          : setTimeout(() => {
-              const index = this.#waiters.indexOf(waiter);
-              if (index !== -1) this.#waiters.splice(index, 1);
-              reject(new Error(`No client connected to ${this.url} within ${timeout} ms`));
-            }, timeout);
-      this.#waiters.push(waiter);
-    });
+    return this.#pending.next(timeout, () => new Error(`No client connected to ${this.url} within ${timeout} ms`));
   }
 
   /** Waits for the next client and answers its handshake. */
@@ -208,14 +184,12 @@ export class ScriptedServer {
 
   /** Drops connections that arrived and were not taken by `accept`/`nextUpgrade`. */
   discardPending(): void {
-    for (const upgrade of this.#ready.splice(0)) upgrade.destroy();
+    this.#pending.discard();
   }
 
   /** Stops listening and destroys every connection it accepted. */
   close(): Promise<void> {
-    this.#closed = true;
-    for (const waiter of this.#waiters.splice(0)) waiter.reject(new Error('The scripted server is closed'));
-    this.discardPending();
+    this.#pending.close();
     for (const socket of this.#sockets) socket.destroy();
     return new Promise((resolve) => this.#server.close(() => resolve()));
   }
@@ -250,8 +224,6 @@ export class ScriptedServer {
       socket.destroy();
       return;
     }
-    const waiter = this.#waiters.shift();
-    if (waiter === undefined) this.#ready.push(upgrade);
-    else waiter.resolve(upgrade);
+    this.#pending.push(upgrade);
   }
 }

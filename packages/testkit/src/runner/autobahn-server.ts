@@ -1,7 +1,10 @@
 import { type CaseSelection, catalogue as fullCatalogue, selectCases } from '../catalogue/catalogue.js';
 import { type CaseTimeouts, type ConformanceCase, DEFAULT_CASE_TIMEOUTS, type Outcome } from '../catalogue/conformance-case.js';
+import type { SecureServerOptions } from 'node:http2';
+import { ScriptedHttp2Server } from '../peer/scripted-http2-server.js';
 import type { ScriptedPeer } from '../peer/scripted-peer.js';
-import { type PendingUpgrade, ScriptedServer } from '../peer/scripted-server.js';
+import { ScriptedServer } from '../peer/scripted-server.js';
+import { answerClientCase, notApplicableOverHttp2, type PendingHandshake } from './client-case-answer.js';
 import { type CaseResult, type ConformanceReport, buildReport } from './conformance-report.js';
 import { executeCase } from './execute-case.js';
 
@@ -11,6 +14,13 @@ export interface AutobahnServerOptions extends Omit<CaseSelection, 'targetKind'>
   /** Default 9001, Autobahn's fuzzing server port; 0 picks a free one. */
   readonly port?: number;
   readonly timeouts?: Partial<CaseTimeouts>;
+  /**
+   * Serve over HTTP/2 (RFC 8441): every path is an extended CONNECT on its own stream. h2c, or h2
+   * over TLS with `tls`. Cases that test the HTTP/1.1 upgrade itself are not applicable.
+   */
+  readonly http2?: boolean;
+  /** With `http2`: options for http2.createSecureServer (`key`, `cert`), to serve h2 over TLS. */
+  readonly tls?: SecureServerOptions;
   /** Cases to choose from. Default: the whole catalogue. */
   readonly catalogue?: readonly ConformanceCase[];
   readonly onCaseStart?: (conformanceCase: ConformanceCase, index: number, total: number) => void;
@@ -38,10 +48,11 @@ const AUTOBAHN_BEHAVIOR: Readonly<Record<Outcome, string>> = {
  * - `/getCaseStatus?case=N&agent=A`: sends `{"behavior"}` as JSON (OK, NON-STRICT, ...);
  * - `/updateReports?agent=A`: builds the agent's report (`onReport`, `waitForReport`), then closes.
  *
- * Connections are served one at a time, in the order they arrive.
+ * Connections are served one at a time, in the order they arrive. With `http2` each of them is
+ * an extended CONNECT (RFC 8441) on a stream of an h2c or h2 session.
  */
 export class AutobahnServer {
-  readonly #server: ScriptedServer;
+  readonly #server: ScriptedServer | ScriptedHttp2Server;
   readonly #cases: readonly ConformanceCase[];
   readonly #options: AutobahnServerOptions;
   readonly #timeouts: CaseTimeouts;
@@ -51,7 +62,7 @@ export class AutobahnServer {
   #running: Promise<void> = Promise.resolve();
   #closed = false;
 
-  private constructor(server: ScriptedServer, options: AutobahnServerOptions) {
+  private constructor(server: ScriptedServer | ScriptedHttp2Server, options: AutobahnServerOptions) {
     this.#server = server;
     this.#options = options;
     this.#timeouts = { ...DEFAULT_CASE_TIMEOUTS, ...options.timeouts };
@@ -60,11 +71,12 @@ export class AutobahnServer {
 
   static async listen(options: AutobahnServerOptions = {}): Promise<AutobahnServer> {
     const timeouts = { ...DEFAULT_CASE_TIMEOUTS, ...options.timeouts };
-    const server = await ScriptedServer.listen({
-      host: options.host ?? '127.0.0.1',
-      port: options.port ?? 9001,
-      timeout: timeouts.response,
-    });
+    if (options.tls !== undefined && options.http2 !== true) throw new TypeError('The "tls" option applies with "http2"');
+    const listen = { host: options.host ?? '127.0.0.1', port: options.port ?? 9001, timeout: timeouts.response };
+    const server =
+      options.http2 === true
+        ? await ScriptedHttp2Server.listen({ ...listen, ...(options.tls === undefined ? {} : { tls: options.tls }) })
+        : await ScriptedServer.listen(listen);
     const autobahn = new AutobahnServer(server, options);
     autobahn.#running = autobahn.#serve();
     return autobahn;
@@ -109,7 +121,7 @@ export class AutobahnServer {
 
   async #serve(): Promise<void> {
     while (!this.#closed) {
-      let upgrade: PendingUpgrade;
+      let upgrade: PendingHandshake;
       try {
         upgrade = await this.#server.nextUpgrade({ timeout: Number.POSITIVE_INFINITY });
       } catch {
@@ -123,7 +135,7 @@ export class AutobahnServer {
     }
   }
 
-  async #handle(upgrade: PendingUpgrade): Promise<void> {
+  async #handle(upgrade: PendingHandshake): Promise<void> {
     const target = new URL(upgrade.target, 'ws://localhost');
     const agent = target.searchParams.get('agent') ?? 'unknown';
     const caseNumber = Number(target.searchParams.get('case'));
@@ -158,16 +170,23 @@ export class AutobahnServer {
     }
   }
 
-  async #runCase(upgrade: PendingUpgrade, conformanceCase: ConformanceCase, caseNumber: number, agent: string): Promise<void> {
+  async #runCase(upgrade: PendingHandshake, conformanceCase: ConformanceCase, caseNumber: number, agent: string): Promise<void> {
     if (!this.#startedAt.has(agent)) this.#startedAt.set(agent, new Date());
     const index = caseNumber - 1;
     this.#options.onCaseStart?.(conformanceCase, index, this.#cases.length);
-    const result = await executeCase(conformanceCase, {
-      target: 'client',
-      timeouts: this.#timeouts,
-      caseTimeout: conformanceCase.slow === true ? 120_000 : 30_000,
-      open: (options) => upgrade.answer({ handshake: options.answer ?? 'valid', extensions: options.acceptExtensions }),
-    });
+    let result: CaseResult;
+    if (this.#options.http2 === true && conformanceCase.http1Only === true) {
+      // The driver connected for the case all the same: it gets a WebSocket that closes at once.
+      result = notApplicableOverHttp2(conformanceCase);
+      await this.#sendAndClose(await upgrade.answer(), undefined);
+    } else {
+      result = await executeCase(conformanceCase, {
+        target: 'client',
+        timeouts: this.#timeouts,
+        caseTimeout: conformanceCase.slow === true ? 120_000 : 30_000,
+        open: (options) => answerClientCase(upgrade, options),
+      });
+    }
     let results = this.#results.get(agent);
     if (results === undefined) this.#results.set(agent, (results = new Map()));
     results.set(conformanceCase.id, result);

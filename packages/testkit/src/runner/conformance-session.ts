@@ -1,9 +1,12 @@
+import type { SecureServerOptions } from 'node:http2';
 import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
-import { type CaseTimeouts, type ConformanceCase, DEFAULT_CASE_TIMEOUTS, Outcome, type TargetKind } from '../catalogue/conformance-case.js';
+import { type CaseTimeouts, type ConformanceCase, DEFAULT_CASE_TIMEOUTS, type TargetKind } from '../catalogue/conformance-case.js';
 import type { RequestHeaders } from '../peer/client-handshake.js';
 import { ScriptedPeer } from '../peer/scripted-peer.js';
+import { ScriptedHttp2Server } from '../peer/scripted-http2-server.js';
 import { ScriptedServer } from '../peer/scripted-server.js';
-import { type CaseResult, caseFields } from './conformance-report.js';
+import { answerClientCase, notApplicableOverHttp2 } from './client-case-answer.js';
+import type { CaseResult } from './conformance-report.js';
 import { executeCase } from './execute-case.js';
 
 /**
@@ -24,12 +27,18 @@ export interface SessionOptions {
   /** Upper bound of one case, ms. Default 30 s (120 s for slow cases). */
   readonly caseTimeout?: number;
   /**
-   * Server targets: open every case's WebSocket on an HTTP/2 stream with an extended CONNECT
-   * (RFC 8441): h2c with prior knowledge for ws:// and http://, h2 by ALPN for wss:// and
-   * https://. Cases that test the HTTP/1.1 upgrade itself are reported as not applicable.
+   * Every case's WebSocket on an HTTP/2 stream opened with an extended CONNECT (RFC 8441).
+   * Server targets: the testkit connects h2c with prior knowledge for ws:// and http://, h2 by
+   * ALPN for wss:// and https://. Client targets: the testkit serves h2c (a ws:// URL), or h2
+   * over TLS with `tls` (a wss:// URL), with SETTINGS_ENABLE_CONNECT_PROTOCOL; the connect
+   * function must open its WebSocket over HTTP/2. Cases that test the HTTP/1.1 upgrade itself
+   * are reported as not applicable.
    */
   readonly http2?: boolean;
-  /** Server targets: options for tls.connect with a wss:// or https:// URL, e.g. `ca`. */
+  /**
+   * Server targets: options for tls.connect with a wss:// or https:// URL, e.g. `ca`. Client
+   * targets with `http2`: options for http2.createSecureServer, `key` and `cert` at least.
+   */
   readonly tls?: TlsConnectionOptions;
 }
 
@@ -42,8 +51,8 @@ export function describeTarget(target: ConformanceTarget): { kind: TargetKind; d
 
 /**
  * Runs cases one at a time against one target; a vitest suite keeps one for all its cases.
- * For a client target it listens on a free port of 127.0.0.1 and calls the connect function
- * once per case with `<url>/runCase?case=N&agent=A`.
+ * For a client target it listens on a free port of 127.0.0.1 (over HTTP/2 with `http2`) and
+ * calls the connect function once per case with `<url>/runCase?case=N&agent=A`.
  */
 export class ConformanceSession {
   readonly kind: TargetKind;
@@ -53,10 +62,10 @@ export class ConformanceSession {
   readonly #caseTimeout: number | undefined;
   readonly #http2: boolean;
   readonly #tls: TlsConnectionOptions | undefined;
-  readonly #server: ScriptedServer | undefined;
+  readonly #server: ScriptedServer | ScriptedHttp2Server | undefined;
   #caseNumber = 0;
 
-  private constructor(target: ConformanceTarget, options: SessionOptions, server: ScriptedServer | undefined) {
+  private constructor(target: ConformanceTarget, options: SessionOptions, server: ScriptedServer | ScriptedHttp2Server | undefined) {
     this.#target = target;
     this.kind = describeTarget(target).kind;
     this.agent = options.agent ?? (this.kind === 'server' ? 'server' : 'client');
@@ -68,11 +77,15 @@ export class ConformanceSession {
   }
 
   static async open(target: ConformanceTarget, options: SessionOptions = {}): Promise<ConformanceSession> {
-    const kind = describeTarget(target).kind;
-    if (options.http2 === true && kind === 'client') {
-      throw new TypeError('The "http2" option applies to server targets: the testkit serves clients over HTTP/1.1');
+    if (describeTarget(target).kind === 'server') return new ConformanceSession(target, options, undefined);
+    if (options.tls !== undefined && options.http2 !== true) {
+      throw new TypeError('The "tls" option applies to a client target with "http2": the testkit serves HTTP/1.1 without TLS');
     }
-    const server = kind === 'client' ? await ScriptedServer.listen({ timeout: options.timeouts?.response ?? DEFAULT_CASE_TIMEOUTS.response }) : undefined;
+    const listen = { timeout: options.timeouts?.response ?? DEFAULT_CASE_TIMEOUTS.response };
+    const server =
+      options.http2 === true
+        ? await ScriptedHttp2Server.listen({ ...listen, ...(options.tls === undefined ? {} : { tls: options.tls as SecureServerOptions }) })
+        : await ScriptedServer.listen(listen);
     return new ConformanceSession(target, options, server);
   }
 
@@ -88,16 +101,7 @@ export class ConformanceSession {
     if (typeof target === 'string' || target instanceof URL || 'server' in target) {
       const url = typeof target === 'string' || target instanceof URL ? target : target.server;
       const baseHeaders = typeof target === 'string' || target instanceof URL ? {} : (target.headers ?? {});
-      if (this.#http2 && conformanceCase.http1Only === true) {
-        return {
-          ...caseFields(conformanceCase),
-          outcome: Outcome.NotApplicable,
-          reason: 'tests the HTTP/1.1 upgrade handshake, which a WebSocket opened with an extended CONNECT over HTTP/2 (RFC 8441) does not have',
-          durationMs: 0,
-          notes: [],
-          transcript: [],
-        };
-      }
+      if (this.#http2 && conformanceCase.http1Only === true) return notApplicableOverHttp2(conformanceCase);
       return executeCase(conformanceCase, {
         target: 'server',
         timeouts: this.timeouts,
@@ -113,6 +117,7 @@ export class ConformanceSession {
           }),
       });
     }
+    if (this.#http2 && conformanceCase.http1Only === true) return notApplicableOverHttp2(conformanceCase);
     return this.#runClientCase(conformanceCase, target.client, caseTimeout);
   }
 
@@ -135,7 +140,7 @@ export class ConformanceSession {
       target: 'client',
       timeouts: this.timeouts,
       caseTimeout,
-      open: async (options) => (await upgrade).answer({ handshake: options.answer ?? 'valid', extensions: options.acceptExtensions }),
+      open: async (options) => answerClientCase(await upgrade, options),
     });
     // The next case must not overlap this one: give the client time to finish, bounded.
     let timer: ReturnType<typeof setTimeout> | undefined;
