@@ -37,7 +37,8 @@ const EMPTY = Buffer.alloc(0);
  */
 export class Connection extends EventEmitter<ConnectionEvents> {
   readonly #pump: TransportPump;
-  readonly #send: SendPath;
+  /** Made on the first send (see `#send`): most idle connections never need one. */
+  #sendPath: SendPath | undefined;
   readonly #settings: ResolvedConnectionOptions;
   readonly #subprotocol: string;
   readonly #extensions: string;
@@ -58,12 +59,16 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     super();
     this.#settings = setup.settings;
     this.#pump = new TransportPump(transport, protocol, this, setup.settings.closeTimeout, PROTOCOL_WORK_BUDGET);
-    this.#send = new SendPath(this.#pump, setup.settings, this);
     this.#subprotocol = setup.protocol ?? '';
     this.#extensions = setup.extensions ?? '';
     this.#head = setup.head;
     this.#heartbeat = setup.heartbeat;
     this.#onClosed = setup.onClosed;
+  }
+
+  /** The one send path, made on the first send. */
+  get #send(): SendPath {
+    return (this.#sendPath ??= new SendPath(this.#pump, this.#settings, this));
   }
 
   /**
@@ -83,7 +88,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     if (this.#closeError !== undefined) return ConnectionState.Closed;
     const protocol = this.#pump.protocol;
     if (protocol.state !== ConnectionState.Open || protocol.closeReceived !== undefined) return ConnectionState.Closing;
-    if (this.#terminateReason !== undefined || this.#send.closeRequested) return ConnectionState.Closing;
+    if (this.#terminateReason !== undefined || this.#sendPath?.closeRequested === true) return ConnectionState.Closing;
     return ConnectionState.Open;
   }
 
@@ -99,7 +104,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
 
   /** Bytes not yet written: the transport's own buffer plus messages queued here. */
   get bufferedAmount(): number {
-    return this.#send.bufferedAmount;
+    return this.#sendPath?.bufferedAmount ?? this.#pump.transport.writableLength;
   }
 
   /** The transport. */
@@ -201,7 +206,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     encodeClosePayload(code, reason);
     if (this.#canSend()) {
       this.#closeCalled = true;
-      if (!this.#send.closeAfterQueued(code, reason)) this.#closeNow(code, reason);
+      if (this.#sendPath?.closeAfterQueued(code, reason) !== true) this.#closeNow(code, reason);
     }
     return this.closed;
   }
@@ -213,7 +218,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   terminate(reason = ''): void {
     if (this.#closeError !== undefined) return;
     this.#terminateReason ??= reason;
-    this.#send.dropQueued();
+    this.#sendPath?.dropQueued();
     abortTransport(this.#pump.transport, this.#pump.protocol.wasClean);
   }
 
@@ -235,7 +240,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     // The queued data is what the peer is too slow for (or what can no longer be completed):
     // drop it and close now. RFC 6455 §5.4: "Control frames (see Section 5.5) MAY be injected
     // in the middle of a fragmented message", so the close frame may follow a partly sent one.
-    this.#send.dropQueued();
+    this.#sendPath?.dropQueued();
     this.#pump.fail();
     const protocol = this.#pump.protocol;
     if (!protocol.closeSent && protocol.state !== ConnectionState.Closed) this.#closeNow(error.closeCode, error.reason);
@@ -281,7 +286,8 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   }
 
   [kTransportDrained](): void {
-    this.#send.transportDrained();
+    if (this.#sendPath === undefined) this.emit('drain');
+    else this.#sendPath.transportDrained();
   }
 
   [kDeliver](events: readonly ProtocolEvent[]): void {
@@ -325,7 +331,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     const error = this.#closedError();
     this.#closeError = error;
     this.#heartbeat?.delete(this);
-    this.#send.closed(error);
+    this.#sendPath?.closed(error);
     this.#pings?.rejectAll(error);
     // Whatever events the last pump produced (a final message before EOF) go first.
     this[kDeliver](protocol.eventsReceived());
@@ -365,7 +371,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       protocol.state === ConnectionState.Open &&
       this.#closeError === undefined &&
       this.#terminateReason === undefined &&
-      !this.#send.closeRequested
+      this.#sendPath?.closeRequested !== true
     );
   }
 
