@@ -7,6 +7,7 @@
  * 101 and keeps the socket, reading and dropping whatever comes (no WebSocket at all).
  * Prints `{"port":N}` once listening, then answers lines on stdin, one JSON line each:
  *   `memory`:  rss, heapUsed, heapTotal, external, arrayBuffers and the open connections, after a full GC;
+ *   `memory-as-is`: the same without the GC, as a process reads it in production;
  *   `cpu`:     user and system CPU microseconds since the previous `cpu` line;
  *   `broadcast SIZE REPEATS`: sends one SIZE-byte binary message to every connection REPEATS
  *              times (ours: `server.broadcast`, framed once; ws: a loop of `client.send` over
@@ -171,8 +172,8 @@ process.stdout.write(`${JSON.stringify({ port: running.port })}\n`);
 let cpuBefore = process.cpuUsage();
 createInterface({ input: process.stdin }).on('line', (line) => {
   const [command, ...args] = line.split(' ');
-  if (command === 'memory') {
-    globalThis.gc?.();
+  if (command === 'memory' || command === 'memory-as-is') {
+    if (command === 'memory') globalThis.gc?.();
     const { rss, heapUsed, heapTotal, external, arrayBuffers } = process.memoryUsage();
     const connections = running.connections();
     process.stdout.write(`${JSON.stringify({ rss, heapUsed, heapTotal, external, arrayBuffers, connections })}\n`);

@@ -16,13 +16,13 @@
  *   BENCH_PUBSUB_CONNECTIONS  subscribers of the pubsub section (default 10000)
  *   BENCH_HTTP2_CONNECTIONS   WebSockets of the http2 section, on one session and over TCP (default 1000)
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { createClient } from '@redis/client';
-import { startRedis } from '../../packages/redis/test/redis-process.js';
 import { bundle } from './bundle.js';
+import { buildCLoadGenerator, runCLoadGenerator } from './c-load-generator.js';
 import { Child } from './child.js';
 import { runHttp2Section } from './http2-section.js';
+import { runPubsubSection } from './pubsub-section.js';
 import { hasTaskset, median } from './measurement.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -36,13 +36,6 @@ const WARM_CONNECTIONS = 1_000;
 const BROADCAST_SIZE = 1024;
 const BROADCAST_REPEATS = 10;
 const BROADCAST_WARM_UP = 3;
-const PUBSUB_CONNECTIONS = Number(process.env.BENCH_PUBSUB_CONNECTIONS ?? 10_000);
-const PUBSUB_SIZE = 1024;
-/** Paced publishes, for the delivery latency: far enough apart that one is delivered before the next. */
-const PUBSUB_PACED = { count: 20, interval: 50 };
-/** Back-to-back publishes (a turn apart), for the rate. */
-const PUBSUB_BURST = 50;
-const MEMORY_TOPICS = 10;
 
 const benchDirectory = fileURLToPath(new URL('..', import.meta.url));
 const outDirectory = fileURLToPath(new URL('../dist', import.meta.url));
@@ -120,9 +113,14 @@ async function echoRound(implementation: Implementation, scenario: EchoScenario)
   const { server, port } = await startServer(implementation);
   await server.ask('cpu');
   const settings = { port, connections: scenario.connections, size: scenario.size, window: scenario.window, seconds: SECONDS };
-  const generator = new Child(1, 'load-generator', [JSON.stringify(settings)]);
-  const result = await generator.next<LoadResult & { messages: number; seconds: number }>();
-  await generator.exited;
+  let result: LoadResult & { messages: number; seconds: number };
+  if ('path' in loadGenerator) {
+    result = await runCLoadGenerator(loadGenerator.path, settings);
+  } else {
+    const generator = new Child(1, 'load-generator', [JSON.stringify(settings)]);
+    result = await generator.next();
+    await generator.exited;
+  }
   const cpu = await server.ask<{ user: number; system: number }>('cpu');
   await server.stop();
   const serverMicroseconds = cpu.user + cpu.system;
@@ -141,21 +139,28 @@ interface EchoScenario {
 }
 
 /**
- * Size, label and window (messages in flight per connection). The windows of the small sizes
- * are deep enough that the @ws/server process is saturated (its CPU share near 100 %): with a
- * shallow window the run measures the round trip of the pipeline, not the server.
+ * Size, label and window (messages in flight per connection) for 1 and for 100 connections:
+ * the load shape of an outside measurement of this project (a C epoll load generator, the same
+ * windows), so that the two can be compared. Deeper windows flatter @ws/server: it handles every
+ * message a read brings in one pass, so its cost per message falls as more arrive per read,
+ * while ws's stays the same (with 64 × 16 B over 100 connections the ratio read 15× where this
+ * shape gives 5×).
  */
 const SIZES = [
-  ['16 B', 16, 64],
-  ['1 KiB', 1024, 32],
-  ['64 KiB', 64 * 1024, 2],
-  ['1 MiB', 1024 * 1024, 1],
+  ['16 B', 16, 64, 16],
+  ['1 KiB', 1024, 64, 16],
+  ['64 KiB', 64 * 1024, 8, 2],
+  ['1 MiB', 1024 * 1024, 4, 1],
 ] as const;
+
+/** The C load generator when it builds here, else the Node one. */
+const loadGenerator = buildCLoadGenerator(outDirectory);
 
 if (SECTIONS.has('echo')) {
   const scenarios: EchoScenario[] = [];
   for (const connections of [1, 100]) {
-    for (const [label, size, window] of SIZES) {
+    for (const [label, size, windowOfOne, windowOfHundred] of SIZES) {
+      const window = connections === 1 ? windowOfOne : windowOfHundred;
       scenarios.push({ name: `echo ${label} × ${connections} (window ${window})`, connections, size, window });
     }
   }
@@ -184,7 +189,7 @@ if (SECTIONS.has('echo')) {
   const latency = rows.filter((row) => row.ours.p50 !== undefined);
   markdown.push(
     '',
-    '### Echo (server: @ws/server vs ws; load: raw TCP frames from core 1)',
+    `### Echo (server: @ws/server vs ws; load: raw TCP frames from core 1, ${'path' in loadGenerator ? 'the C load generator (load-generator.c)' : `the Node load generator (load-generator.ts: ${loadGenerator.reason})`})`,
     '',
     '| scenario | @ws/server msg/s | ws msg/s | ratio | server CPU µs/msg (ours / ws) | server CPU (ours / ws) | load generator CPU (ours / ws) |',
     '|---|---:|---:|---:|---:|---:|---:|',
@@ -208,21 +213,37 @@ interface MemoryReading {
   connections: number;
 }
 
-/** Bytes per connection between WARM_CONNECTIONS and WARM_CONNECTIONS + IDLE_CONNECTIONS open connections. */
-async function idleMemory(implementation: string): Promise<{ rss: number; heap: number }> {
+/**
+ * Bytes per connection, two ways. `rss`/`heap`: the growth between WARM_CONNECTIONS and
+ * WARM_CONNECTIONS + IDLE_CONNECTIONS open connections, each read after a full GC: what one
+ * more connection costs, without one-time costs. `fromZeroRss`/`fromZeroHeap`: the growth from
+ * the freshly started server to all of them open, divided by their number, read without forcing a
+ * GC, as a process watching its own memory in production sees it (code compiled and pages touched
+ * by the first connections, and garbage not yet collected, included).
+ */
+async function idleMemory(implementation: string): Promise<{ rss: number; heap: number; fromZeroRss: number; fromZeroHeap: number }> {
   const { server, port } = await startServer(implementation);
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  const start = await server.ask<MemoryReading>('memory-as-is');
   const warm = await openIdle(port, WARM_CONNECTIONS);
   await new Promise((resolve) => setTimeout(resolve, 500));
   const before = await server.ask<MemoryReading>('memory');
   const idle = await openIdle(port, IDLE_CONNECTIONS);
   await new Promise((resolve) => setTimeout(resolve, 1000));
+  const asIs = await server.ask<MemoryReading>('memory-as-is');
   const after = await server.ask<MemoryReading>('memory');
   await Promise.all([closeIdle(warm), closeIdle(idle)]);
   await server.stop();
-  if (after.connections !== WARM_CONNECTIONS + IDLE_CONNECTIONS) {
+  const open = WARM_CONNECTIONS + IDLE_CONNECTIONS;
+  if (after.connections !== open) {
     throw new Error(`${implementation}: only ${after.connections} connections were open`);
   }
-  return { rss: (after.rss - before.rss) / IDLE_CONNECTIONS, heap: (after.heapUsed - before.heapUsed) / IDLE_CONNECTIONS };
+  return {
+    rss: (after.rss - before.rss) / IDLE_CONNECTIONS,
+    heap: (after.heapUsed - before.heapUsed) / IDLE_CONNECTIONS,
+    fromZeroRss: (asIs.rss - start.rss) / open,
+    fromZeroHeap: (asIs.heapUsed - start.heapUsed) / open,
+  };
 }
 
 if (SECTIONS.has('memory')) {
@@ -231,23 +252,27 @@ if (SECTIONS.has('memory')) {
     ['ws', 'ws'],
     ['net', 'floor: a bare Node socket after the HTTP upgrade, no WebSocket'],
   ] as const;
-  const samples = new Map<string, { rss: number; heap: number }[]>(kinds.map(([kind]) => [kind, []]));
+  const samples = new Map<string, Awaited<ReturnType<typeof idleMemory>>[]>(kinds.map(([kind]) => [kind, []]));
   for (let round = 0; round < ROUNDS; round++) {
     for (const [kind] of kinds) samples.get(kind)!.push(await idleMemory(kind));
   }
   const rows = kinds.map(([kind, label]) => {
     const readings = samples.get(kind)!;
-    return { kind, label, rss: median(readings.map((reading) => reading.rss)), heap: median(readings.map((reading) => reading.heap)) };
+    const of = (key: keyof typeof readings[number]) => median(readings.map((reading) => reading[key]));
+    return { kind, label, rss: of('rss'), heap: of('heap'), fromZeroRss: of('fromZeroRss'), fromZeroHeap: of('fromZeroHeap') };
   });
-  for (const row of rows) log(`memory ${row.kind}: ${(row.rss / 1024).toFixed(2)} KiB RSS, ${(row.heap / 1024).toFixed(2)} KiB heap`);
+  const kib = (bytes: number): string => (bytes / 1024).toFixed(2);
+  for (const row of rows) log(`memory ${row.kind}: ${kib(row.rss)} KiB RSS, ${kib(row.heap)} KiB heap; from zero, as is: ${kib(row.fromZeroRss)} KiB RSS`);
   report.memory = { connections: IDLE_CONNECTIONS, warm: WARM_CONNECTIONS, rows };
   markdown.push(
     '',
-    `### Idle memory per connection (growth from ${format(WARM_CONNECTIONS)} to ${format(WARM_CONNECTIONS + IDLE_CONNECTIONS)} open connections, after a full GC)`,
+    '### Idle memory per connection',
     '',
-    '| server | RSS KiB/connection | V8 heap KiB/connection |',
-    '|---|---:|---:|',
-    ...rows.map((row) => `| ${row.label} | ${(row.rss / 1024).toFixed(2)} | ${(row.heap / 1024).toFixed(2)} |`),
+    `Per connection: from the freshly started server to ${format(WARM_CONNECTIONS + IDLE_CONNECTIONS)} open connections, read as the process sees it (no forced GC); and the marginal cost, from ${format(WARM_CONNECTIONS)} to ${format(WARM_CONNECTIONS + IDLE_CONNECTIONS)}, each read after a full GC.`,
+    '',
+    '| server | RSS KiB, from zero | V8 heap KiB, from zero | RSS KiB, marginal | V8 heap KiB, marginal |',
+    '|---|---:|---:|---:|---:|',
+    ...rows.map((row) => `| ${row.label} | ${kib(row.fromZeroRss)} | ${kib(row.fromZeroHeap)} | ${kib(row.rss)} | ${kib(row.heap)} |`),
   );
 }
 
@@ -360,147 +385,12 @@ if (SECTIONS.has('client')) {
 
 // ---- Pub/Sub through Redis ---------------------------------------------------------------
 
-interface Delivery {
-  received: number;
-  last: number;
-  p50: number;
-  p99: number;
-}
-
-/** Asks the receiver until it has `expected` messages, or nothing more came for 2 s (at-most-once may lose some). */
-async function delivered(receiver: Child, expected: number): Promise<Delivery> {
-  let report = await receiver.ask<Delivery>('report');
-  let stalled = 0;
-  while (report.received < expected && stalled < 20) {
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    const next = await receiver.ask<Delivery>('report');
-    stalled = next.received === report.received ? stalled + 1 : 0;
-    report = next;
+if (SECTIONS.has('pubsub')) {
+  const section = await runPubsubSection({ rounds: ROUNDS, log });
+  if (section !== undefined) {
+    report.pubsub = section.report;
+    markdown.push(...section.lines);
   }
-  return report;
-}
-
-async function pubsubServers(implementation: Implementation, redisUrl: string, count: number) {
-  const servers: Child[] = [];
-  for (let index = 0; index < count; index++) servers.push(new Child(0, 'pubsub-server', [implementation, redisUrl], ['--max-semi-space-size=64']));
-  const ports = await Promise.all(servers.map(async (server) => (await server.next<{ port: number }>()).port));
-  return { servers, ports };
-}
-
-async function subscribers(ports: number[], topics: string[]): Promise<Child> {
-  const receiver = new Child(1, 'pubsub-receiver', [JSON.stringify({ ports, connections: PUBSUB_CONNECTIONS, topics })]);
-  await receiver.next();
-  return receiver;
-}
-
-async function stopAll(receiver: Child, servers: Child[]): Promise<void> {
-  receiver.process.stdin!.write('close\n');
-  await receiver.exited;
-  await Promise.all(servers.map((server) => server.stop()));
-}
-
-const REDIS_SERVER = process.env.REDIS_SERVER_PATH || '/usr/bin/redis-server';
-if (SECTIONS.has('pubsub') && !existsSync(REDIS_SERVER)) {
-  log(`Skipping the pubsub section: no redis-server at ${REDIS_SERVER} (apt-get install redis-server, or set REDIS_SERVER_PATH).`);
-} else if (SECTIONS.has('pubsub')) {
-  const cleanups: (() => unknown)[] = [];
-  const redis = await startRedis(REDIS_SERVER, cleanups);
-  const stats = createClient({ url: redis.url });
-  await stats.connect();
-  const publishCalls = async (): Promise<number> => Number(/cmdstat_publish:calls=(\d+)/.exec(String(await stats.info('commandstats')))?.[1] ?? 0);
-  interface PubsubSample {
-    messagesPerSecond: number;
-    p50: number;
-    p99: number;
-    lost: number;
-    commandsPerPublish: number;
-    publishMs: number;
-    broadcastMs: number;
-    rssPerSubscription: number;
-    heapPerSubscription: number;
-  }
-  const samples: Record<Implementation, PubsubSample[]> = { ours: [], ws: [] };
-  for (let round = 0; round < ROUNDS; round++) {
-    for (const implementation of IMPLEMENTATIONS) {
-      // Two processes through Redis, the subscribers spread over both.
-      const shared = await pubsubServers(implementation, redis.url, 2);
-      const receiver = await subscribers(shared.ports, ['news']);
-      await new Promise((resolve) => setTimeout(resolve, 500));
-      const callsBefore = await publishCalls();
-      await shared.servers[0]!.ask(`publish news ${PUBSUB_SIZE} ${PUBSUB_PACED.count} ${PUBSUB_PACED.interval}`);
-      const paced = await delivered(receiver, PUBSUB_PACED.count * PUBSUB_CONNECTIONS);
-      receiver.process.stdin!.write('reset\n');
-      const { first } = await shared.servers[0]!.ask<{ first: number }>(`publish news ${PUBSUB_SIZE} ${PUBSUB_BURST} 0`);
-      const burst = await delivered(receiver, PUBSUB_BURST * PUBSUB_CONNECTIONS);
-      const commands = (await publishCalls()) - callsBefore;
-      await stopAll(receiver, shared.servers);
-
-      // One process, no Redis: a publish to the topic's 10,000 subscribers beside a broadcast to the same connections.
-      const local = await pubsubServers(implementation, '-', 1);
-      const localReceiver = await subscribers(local.ports, ['news']);
-      const { publishMs, broadcastMs } = await local.servers[0]!.ask<{ publishMs: number; broadcastMs: number }>(`local news ${PUBSUB_SIZE} 10`);
-      await stopAll(localReceiver, local.servers);
-
-      // Memory: the same connections without topics, then each subscribed to 10 (one process each, with Redis).
-      const memory: { rss: number; heapUsed: number; subscriptions: number }[] = [];
-      for (const topics of [[], Array.from({ length: MEMORY_TOPICS }, (_, index) => `topic-${index}`)]) {
-        const alone = await pubsubServers(implementation, redis.url, 1);
-        const idle = await subscribers(alone.ports, topics);
-        await new Promise((resolve) => setTimeout(resolve, 500));
-        memory.push(await alone.servers[0]!.ask('memory'));
-        await stopAll(idle, alone.servers);
-      }
-      const [bare, subscribed] = memory as [(typeof memory)[0], (typeof memory)[0]];
-
-      samples[implementation].push({
-        messagesPerSecond: burst.received / ((burst.last - first) / 1000),
-        p50: paced.p50,
-        p99: paced.p99,
-        lost: PUBSUB_PACED.count * PUBSUB_CONNECTIONS - paced.received + PUBSUB_BURST * PUBSUB_CONNECTIONS - burst.received,
-        commandsPerPublish: commands / (PUBSUB_PACED.count + PUBSUB_BURST),
-        publishMs,
-        broadcastMs,
-        rssPerSubscription: (subscribed.rss - bare.rss) / subscribed.subscriptions,
-        heapPerSubscription: (subscribed.heapUsed - bare.heapUsed) / subscribed.subscriptions,
-      });
-    }
-  }
-  await stats.destroy();
-  for (const cleanup of cleanups.reverse()) await cleanup();
-  const rows = IMPLEMENTATIONS.map((implementation) => {
-    const of = (key: keyof PubsubSample) => median(samples[implementation].map((sample) => sample[key]));
-    return {
-      implementation,
-      messagesPerSecond: of('messagesPerSecond'),
-      p50: of('p50'),
-      p99: of('p99'),
-      lost: of('lost'),
-      commandsPerPublish: of('commandsPerPublish'),
-      publishMs: of('publishMs'),
-      broadcastMs: of('broadcastMs'),
-      rssPerSubscription: of('rssPerSubscription'),
-      heapPerSubscription: of('heapPerSubscription'),
-    };
-  });
-  for (const row of rows) log(`pubsub ${row.implementation}: ${format(row.messagesPerSecond)} deliveries/s, p50 ${row.p50.toFixed(1)} ms`);
-  report.pubsub = { connections: PUBSUB_CONNECTIONS, size: PUBSUB_SIZE, paced: PUBSUB_PACED, burst: PUBSUB_BURST, rows };
-  const label = (implementation: Implementation) =>
-    implementation === 'ours'
-      ? '@ws/server + @ws/redis: `server.publish(topic, data)`'
-      : 'ws: a Redis subscription per topic per process, a loop of `send`';
-  markdown.push(
-    '',
-    `### Pub/Sub: ${PUBSUB_SIZE} B to ${format(PUBSUB_CONNECTIONS)} subscribers of one topic over 2 server processes (core 0) through one Redis; subscribers in one process (core 1)`,
-    '',
-    `Rate: ${PUBSUB_BURST} publishes back to back from one process, deliveries per second until the last arrived. Latency: ${PUBSUB_PACED.count} publishes ${PUBSUB_PACED.interval} ms apart, send to receipt. Local: one process without Redis, the call only. Memory: ${format(PUBSUB_CONNECTIONS)} connections × ${MEMORY_TOPICS} topics beside the same connections without topics, after a full GC.`,
-    '',
-    '| | deliveries/s | latency p50 / p99 | lost | Redis PUBLISH per publish | local publish call | broadcast call | RSS / heap per subscription |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|',
-    ...rows.map(
-      (row) =>
-        `| ${label(row.implementation)} | ${format(row.messagesPerSecond)} | ${row.p50.toFixed(1)} / ${row.p99.toFixed(1)} ms | ${format(row.lost)} | ${row.commandsPerPublish.toFixed(2)} | ${row.publishMs.toFixed(2)} ms | ${row.broadcastMs.toFixed(2)} ms | ${format(row.rssPerSubscription)} / ${format(row.heapPerSubscription)} B |`,
-    ),
-  );
 }
 
 // ---- WebSockets over HTTP/2 -----------------------------------------------------------------
