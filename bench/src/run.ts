@@ -15,6 +15,8 @@
  *   BENCH_SECTIONS          comma-separated subset of echo,memory,broadcast,client,pubsub,http2 (default all)
  *   BENCH_PUBSUB_CONNECTIONS  subscribers of the pubsub section (default 10000)
  *   BENCH_HTTP2_CONNECTIONS   WebSockets of the http2 section, on one session and over TCP (default 1000)
+ *   BENCH_LOAD=node           the echo section's load from load-generator.ts even where a C compiler is present
+ *   CC                        the C compiler that builds load-generator.c (default cc)
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
