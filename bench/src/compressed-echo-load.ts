@@ -9,7 +9,8 @@ import { Buffer } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
 import { createInterface } from 'node:readline';
-import { acceptPerMessageDeflateResponse, parseExtensionOffers, PerMessageDeflate } from '@ws/core';
+import { acceptPerMessageDeflateResponse, Opcode, parseExtensionOffers, PerMessageDeflate } from '@ws/core';
+import { maskedFrame } from './raw-peer.js';
 
 /** Messages each connection keeps in flight. */
 export const WINDOW = 2;
@@ -37,25 +38,6 @@ export interface LoadResult {
   compressedShare: number;
   cpuShare: number;
   wireBytes: number;
-}
-
-function maskedFrame(firstByte: number, payload: Buffer): Buffer {
-  const length = payload.length;
-  const header = length <= 125 ? 2 : length <= 0xffff ? 4 : 10;
-  const frame = Buffer.alloc(header + 4 + length);
-  frame[0] = firstByte;
-  if (length <= 125) frame[1] = 0x80 | length;
-  else if (length <= 0xffff) {
-    frame[1] = 0x80 | 126;
-    frame.writeUInt16BE(length, 2);
-  } else {
-    frame[1] = 0x80 | 127;
-    frame.writeBigUInt64BE(BigInt(length), 2);
-  }
-  const key = randomBytes(4);
-  key.copy(frame, header);
-  for (let index = 0; index < length; index++) frame[header + 4 + index] = payload[index]! ^ key[index & 3]!;
-  return frame;
 }
 
 /** Counts the server's messages from its frame headers (server frames are unmasked), across reads. */
@@ -160,7 +142,7 @@ function compressedFrame(extensions: string): Buffer {
   const deflate = acceptPerMessageDeflateResponse(parseExtensionOffers(extensions)[0]!, { clientNoContextTakeover: true, threshold: 0 });
   const payload = Buffer.from(deflate.encode(MESSAGE, true));
   deflate.dispose();
-  return maskedFrame(0xc1, payload);
+  return maskedFrame({ opcode: Opcode.Text, rsv1: true, payload });
 }
 
 /** The server's first compressed reply on a connection inflates to the message (checked on a sample). */
@@ -182,7 +164,7 @@ function checkReplies(connections: readonly OpenConnection[]): void {
 export async function generateCompressedLoad(settings: LoadSettings): Promise<void> {
   const connections = await openAll(settings);
   const compressing = settings.offer !== '';
-  const frame = compressing ? compressedFrame(connections[0]!.extensions) : maskedFrame(0x81, MESSAGE);
+  const frame = compressing ? compressedFrame(connections[0]!.extensions) : maskedFrame({ opcode: Opcode.Text, payload: MESSAGE });
   if (settings.idle === true) {
     // One message each, so that every engine a connection keeps has been created, then idle.
     let waiting = connections.length;

@@ -11,9 +11,10 @@
  * closed once a line arrives on stdin).
  */
 import { Buffer } from 'node:buffer';
-import { randomBytes } from 'node:crypto';
 import { type ClientHttp2Session, type ClientHttp2Stream, connect } from 'node:http2';
 import { createInterface } from 'node:readline';
+import { Opcode } from '@ws/core';
+import { maskedFrame } from './raw-peer.js';
 
 interface Settings {
   port: number;
@@ -28,25 +29,6 @@ const settings = JSON.parse(process.argv[2]!) as Settings;
 
 /** This side's receive windows, so that the load never holds the server's replies back. */
 const RECEIVE_WINDOW = 16 * 1024 * 1024;
-
-function maskedFrame(payload: Buffer): Buffer {
-  const length = payload.length;
-  const header = length <= 125 ? 2 : length <= 0xffff ? 4 : 10;
-  const frame = Buffer.alloc(header + 4 + length);
-  frame[0] = 0x82;
-  if (length <= 125) frame[1] = 0x80 | length;
-  else if (length <= 0xffff) {
-    frame[1] = 0x80 | 126;
-    frame.writeUInt16BE(length, 2);
-  } else {
-    frame[1] = 0x80 | 127;
-    frame.writeBigUInt64BE(BigInt(length), 2);
-  }
-  const key = randomBytes(4);
-  key.copy(frame, header);
-  for (let index = 0; index < length; index++) frame[header + 4 + index] = payload[index]! ^ key[index & 3]!;
-  return frame;
-}
 
 async function openSession(): Promise<ClientHttp2Session> {
   const session = connect(`http://127.0.0.1:${settings.port}`, { settings: { enablePush: false, initialWindowSize: RECEIVE_WINDOW } });
@@ -82,7 +64,7 @@ async function open(count: number): Promise<{ session: ClientHttp2Session; strea
 async function echoLoad(): Promise<void> {
   const size = settings.size!;
   const window = settings.window!;
-  const frame = maskedFrame(Buffer.alloc(size, 0x61));
+  const frame = maskedFrame({ opcode: Opcode.Binary, payload: Buffer.alloc(size, 0x61) });
   const burst = Buffer.concat(Array.from({ length: window }, () => frame));
   const replyLength = (size <= 125 ? 2 : size <= 0xffff ? 4 : 10) + size;
   const { session, streams } = await open(settings.connections);
