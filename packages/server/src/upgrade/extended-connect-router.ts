@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { constants, Http2ServerRequest, type Http2Server, type Http2SecureServer, type Http2ServerResponse, type ServerHttp2Stream } from 'node:http2';
 import { isWebSocketConnect } from '@ws/core';
-import { PathRoutes } from './path-routes.js';
+import { attachToRouter, PathRoutes, type PathRouter } from './path-routes.js';
 import { rejectExtendedConnect } from './reject-extended-connect.js';
 
 export type AnyHttp2Server = Http2Server | Http2SecureServer;
@@ -86,7 +86,7 @@ class ExtendedConnectRouter {
   };
 }
 
-const routers = new WeakMap<AnyHttp2Server, ExtendedConnectRouter>();
+const routers = new WeakMap<AnyHttp2Server, PathRouter<ExtendedConnectListener>>();
 
 /** Whether `server` is an HTTP/2 server (`http2.createServer` or `http2.createSecureServer`). */
 export function isHttp2Server(server: object): server is AnyHttp2Server {
@@ -99,15 +99,5 @@ export function attachExtendedConnectListener(
   path: string | undefined,
   listener: ExtendedConnectListener,
 ): () => void {
-  let router = routers.get(server);
-  if (router === undefined) {
-    router = new ExtendedConnectRouter(server);
-    routers.set(server, router);
-  }
-  router.add(path, listener);
-  const attached = router;
-  return () => {
-    attached.delete(path);
-    if (attached.isEmpty) routers.delete(server);
-  };
+  return attachToRouter(routers, server, (target) => new ExtendedConnectRouter(target), path, listener);
 }

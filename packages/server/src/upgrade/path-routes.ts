@@ -44,3 +44,34 @@ export class PathRoutes<Listener> {
     return this.#routes.get(pathOf(requestTarget)) ?? this.#routes.get(ANY_PATH);
   }
 }
+
+/** A server's router: the listeners of the WebSocketServers attached to it, by path. */
+export interface PathRouter<Listener> {
+  add(path: string | undefined, listener: Listener): void;
+  delete(path: string | undefined): void;
+  readonly isEmpty: boolean;
+}
+
+/**
+ * Adds `listener` for `path` to `server`'s router in `routers` (made with `create` on first
+ * use); returns the detach function, which forgets the router once it routes nothing.
+ */
+export function attachToRouter<Server extends object, Listener>(
+  routers: WeakMap<Server, PathRouter<Listener>>,
+  server: Server,
+  create: (server: Server) => PathRouter<Listener>,
+  path: string | undefined,
+  listener: Listener,
+): () => void {
+  let router = routers.get(server);
+  if (router === undefined) {
+    router = create(server);
+    routers.set(server, router);
+  }
+  router.add(path, listener);
+  const attached = router;
+  return () => {
+    attached.delete(path);
+    if (attached.isEmpty) routers.delete(server);
+  };
+}

@@ -1,7 +1,7 @@
 import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
-import { PathRoutes } from './path-routes.js';
+import { attachToRouter, PathRoutes, type PathRouter } from './path-routes.js';
 import { rejectUpgrade } from './reject-upgrade.js';
 
 export type UpgradeListener = (request: IncomingMessage, socket: Duplex, head: Buffer) => void;
@@ -46,7 +46,7 @@ class UpgradeRouter {
   };
 }
 
-const routers = new WeakMap<HttpServer | HttpsServer, UpgradeRouter>();
+const routers = new WeakMap<HttpServer | HttpsServer, PathRouter<UpgradeListener>>();
 
 /** Routes `server`'s upgrade requests for `path` (every unclaimed path when undefined); returns the detach function. */
 export function attachUpgradeListener(
@@ -54,15 +54,5 @@ export function attachUpgradeListener(
   path: string | undefined,
   listener: UpgradeListener,
 ): () => void {
-  let router = routers.get(server);
-  if (router === undefined) {
-    router = new UpgradeRouter(server);
-    routers.set(server, router);
-  }
-  router.add(path, listener);
-  const attached = router;
-  return () => {
-    attached.delete(path);
-    if (attached.isEmpty) routers.delete(server);
-  };
+  return attachToRouter(routers, server, (target) => new UpgradeRouter(target), path, listener);
 }
