@@ -5,6 +5,7 @@ import { PendingQueue } from './pending-queue.js';
 import { DEFAULT_EXPECT_TIMEOUT, type ScriptedPeer } from './scripted-peer.js';
 import type { ListenOptions } from './scripted-server.js';
 import { Transcript } from './transcript.js';
+import { listen } from './listen.js';
 
 export interface Http2ListenOptions extends ListenOptions {
   /**
@@ -93,14 +94,9 @@ export class ScriptedHttp2Server {
 
   #listen(host: string, port: number): Promise<void> {
     this.#host = host;
-    return new Promise((resolve, reject) => {
-      this.#server.once('error', reject);
-      this.#server.listen(port, host, () => {
-        this.#server.off('error', reject);
-        resolve();
-      });
-    });
+    return listen(this.#server, host, port);
   }
+
 
   #onStream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders): void {
     // A client that misbehaves must not crash the test process.

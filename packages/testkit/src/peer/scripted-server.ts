@@ -3,6 +3,7 @@ import net from 'node:net';
 import { type ExtensionOffer, HandshakeError, buildAcceptResponse, buildRejectResponse, validateUpgradeRequest } from '@ws/core';
 import { ExpectationError } from './expectation-error.js';
 import { type HttpRequestHead, parseRequestHead, readHttpHead } from './http-head.js';
+import { listen } from './listen.js';
 import { PendingQueue } from './pending-queue.js';
 import { DEFAULT_EXPECT_TIMEOUT, ScriptedPeer } from './scripted-peer.js';
 import { Transcript } from './transcript.js';
@@ -196,14 +197,9 @@ export class ScriptedServer {
 
   #listen(host: string, port: number): Promise<void> {
     this.#host = host;
-    return new Promise((resolve, reject) => {
-      this.#server.once('error', reject);
-      this.#server.listen(port, host, () => {
-        this.#server.off('error', reject);
-        resolve();
-      });
-    });
+    return listen(this.#server, host, port);
   }
+
 
   async #onConnection(socket: net.Socket): Promise<void> {
     this.#sockets.add(socket);
