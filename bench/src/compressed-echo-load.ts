@@ -6,11 +6,10 @@
  * headers, inflating the first reply of each connection to check it.
  */
 import { Buffer } from 'node:buffer';
-import { randomBytes } from 'node:crypto';
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { createInterface } from 'node:readline';
 import { acceptPerMessageDeflateResponse, Opcode, parseExtensionOffers, PerMessageDeflate } from '@ws/core';
-import { maskedFrame } from './raw-peer.js';
+import { maskedFrame, openRawPeer, ServerFrameReader } from './raw-peer.js';
 
 /** Messages each connection keeps in flight. */
 export const WINDOW = 2;
@@ -42,7 +41,7 @@ export interface LoadResult {
 
 /** Counts the server's messages from its frame headers (server frames are unmasked), across reads. */
 class ReplyCounter {
-  #pending: Buffer = Buffer.alloc(0);
+  readonly #reader = new ServerFrameReader();
   #inMessage = false;
   compressed = 0;
   /** The first compressed reply's payload, kept to check that it inflates to the message. */
@@ -50,36 +49,16 @@ class ReplyCounter {
 
   /** Takes a chunk; returns how many messages it completed. */
   push(chunk: Buffer): number {
-    const data = this.#pending.length === 0 ? chunk : Buffer.concat([this.#pending, chunk]);
-    let offset = 0;
     let completed = 0;
-    while (data.length - offset >= 2) {
-      const first = data[offset]!;
-      const short = data[offset + 1]! & 0x7f;
-      let header = 2;
-      let length = short;
-      if (short === 126) {
-        if (data.length - offset < 4) break;
-        length = data.readUInt16BE(offset + 2);
-        header = 4;
-      } else if (short === 127) {
-        if (data.length - offset < 10) break;
-        length = Number(data.readBigUInt64BE(offset + 2));
-        header = 10;
+    for (const frame of this.#reader.push(chunk)) {
+      if (frame.opcode >= 8) continue;
+      if (!this.#inMessage && frame.rsv1) {
+        this.compressed++;
+        this.firstCompressed ??= Buffer.from(frame.payload);
       }
-      if (data.length - offset < header + length) break;
-      const opcode = first & 0x0f;
-      if (opcode < 8) {
-        if (!this.#inMessage && (first & 0x40) !== 0) {
-          this.compressed++;
-          this.firstCompressed ??= Buffer.from(data.subarray(offset + header, offset + header + length));
-        }
-        this.#inMessage = (first & 0x80) === 0;
-        if (!this.#inMessage) completed++;
-      }
-      offset += header + length;
+      this.#inMessage = !frame.fin;
+      if (frame.fin) completed++;
     }
-    this.#pending = offset === data.length ? Buffer.alloc(0) : Buffer.from(data.subarray(offset));
     return completed;
   }
 }
@@ -90,38 +69,12 @@ interface OpenConnection {
   extensions: string;
 }
 
-function handshake(socket: Socket, offer: string): Promise<{ rest: Buffer; extensions: string }> {
-  socket.write(
-    'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
-      `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n` +
-      (offer === '' ? '' : `Sec-WebSocket-Extensions: ${offer}\r\n`) +
-      '\r\n',
-  );
-  return new Promise((resolve, reject) => {
-    let received = Buffer.alloc(0);
-    const onData = (chunk: Buffer) => {
-      received = Buffer.concat([received, chunk]);
-      const end = received.indexOf('\r\n\r\n');
-      if (end === -1) return;
-      socket.off('data', onData);
-      const head = received.subarray(0, end).toString('latin1');
-      if (!head.startsWith('HTTP/1.1 101')) reject(new Error(head));
-      const extensions = /^sec-websocket-extensions: *(.*)$/im.exec(head)?.[1]?.trim() ?? '';
-      resolve({ rest: received.subarray(end + 4), extensions });
-    };
-    socket.on('data', onData);
-    socket.once('error', reject);
-  });
-}
-
 async function openAll(settings: LoadSettings): Promise<OpenConnection[]> {
   const opened: OpenConnection[] = [];
   // In batches, so that the server's accept queue never overflows.
   for (let start = 0; start < settings.connections; start += 200) {
     const batch = Array.from({ length: Math.min(200, settings.connections - start) }, async () => {
-      const socket = connect({ port: settings.port, host: '127.0.0.1', noDelay: true });
-      await new Promise((resolve, reject) => socket.once('connect', resolve).once('error', reject));
-      const { rest, extensions } = await handshake(socket, settings.offer);
+      const { socket, rest, extensions } = await openRawPeer(settings.port, settings.offer === '' ? {} : { offer: settings.offer });
       if (settings.offer !== '' && !extensions.startsWith('permessage-deflate')) {
         throw new Error(`permessage-deflate was not negotiated: "${extensions}"`);
       }

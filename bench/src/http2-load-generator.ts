@@ -10,11 +10,9 @@
  * Prints one JSON line: messages, seconds, messagesPerSecond, cpuShare (idle: opened, then
  * closed once a line arrives on stdin).
  */
-import { Buffer } from 'node:buffer';
 import { type ClientHttp2Session, type ClientHttp2Stream, connect } from 'node:http2';
 import { createInterface } from 'node:readline';
-import { Opcode } from '@ws/core';
-import { maskedFrame } from './raw-peer.js';
+import { EchoWindow } from './echo-window.js';
 
 interface Settings {
   port: number;
@@ -62,32 +60,14 @@ async function open(count: number): Promise<{ session: ClientHttp2Session; strea
 }
 
 async function echoLoad(): Promise<void> {
-  const size = settings.size!;
-  const window = settings.window!;
-  const frame = maskedFrame({ opcode: Opcode.Binary, payload: Buffer.alloc(size, 0x61) });
-  const burst = Buffer.concat(Array.from({ length: window }, () => frame));
-  const replyLength = (size <= 125 ? 2 : size <= 0xffff ? 4 : 10) + size;
+  const echoes = new EchoWindow(settings.size!, settings.window!);
   const { session, streams } = await open(settings.connections);
   let messages = 0;
-  let running = true;
   const cpuBefore = process.cpuUsage();
   const start = process.hrtime.bigint();
-  for (const stream of streams) {
-    let pendingBytes = 0;
-    stream.on('data', (chunk: Buffer) => {
-      pendingBytes += chunk.length;
-      const replies = Math.floor(pendingBytes / replyLength);
-      if (replies === 0) return;
-      pendingBytes -= replies * replyLength;
-      messages += replies;
-      if (!running) return;
-      // Refill the window with one write: one frame per reply, as many as came back.
-      stream.write(replies === window ? burst : burst.subarray(0, replies * frame.length));
-    });
-    stream.write(burst);
-  }
+  for (const stream of streams) echoes.drive(stream, (replies) => (messages += replies));
   await new Promise((resolve) => setTimeout(resolve, settings.seconds! * 1000));
-  running = false;
+  echoes.running = false;
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   const cpu = process.cpuUsage(cpuBefore);
   const counted = messages;
