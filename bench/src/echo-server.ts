@@ -19,6 +19,7 @@ import { createServer } from 'node:http';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import type { Duplex } from 'node:stream';
+import type { WebSocketServer } from '@ws/server';
 
 const implementation = process.argv[2];
 const MAX_MESSAGE = 64 * 1024 * 1024;
@@ -54,38 +55,31 @@ async function startWs(): Promise<Running> {
   };
 }
 
+/** @ws/server as an echo server on an HTTP/1.1 server of its own. */
 async function startOurs(): Promise<Running> {
   const { WebSocketServer } = await import('@ws/server');
   const server = new WebSocketServer({ port: 0, host: '127.0.0.1', maxMessageSize: MAX_MESSAGE, maxFrameSize: MAX_MESSAGE });
-  server.on('connection', (connection) => {
-    connection.on('message', (data, isBinary) => connection.send(data, { binary: isBinary }));
-  });
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
-  return {
-    port: (server.address() as { port: number }).port,
-    connections: () => server.clients.size,
-    broadcast: (data) => {
-      server.broadcast(data, { binary: true });
-    },
-    buffered: () => {
-      let total = 0;
-      for (const connection of server.clients) total += connection.bufferedAmount;
-      return total;
-    },
-  };
+  return echoing(server, (server.address() as { port: number }).port);
 }
 
+/** @ws/server as an echo server on a Node `http2.createServer()` (h2c, Node's default settings). */
 async function startOursOverH2c(): Promise<Running> {
   const { createServer: createHttp2Server } = await import('node:http2');
   const { WebSocketServer } = await import('@ws/server');
   const http2 = createHttp2Server();
   const server = new WebSocketServer({ server: http2, maxMessageSize: MAX_MESSAGE, maxFrameSize: MAX_MESSAGE });
+  await new Promise<void>((resolve) => http2.listen(0, '127.0.0.1', resolve));
+  return echoing(server, (http2.address() as { port: number }).port);
+}
+
+/** Makes `server` echo every message, and describes it to the benchmark. */
+function echoing(server: WebSocketServer, port: number): Running {
   server.on('connection', (connection) => {
     connection.on('message', (data, isBinary) => connection.send(data, { binary: isBinary }));
   });
-  await new Promise<void>((resolve) => http2.listen(0, '127.0.0.1', resolve));
   return {
-    port: (http2.address() as { port: number }).port,
+    port,
     connections: () => server.clients.size,
     broadcast: (data) => {
       server.broadcast(data, { binary: true });
