@@ -1,4 +1,4 @@
-import { runConformance } from '@ws/testkit';
+import { failedCases, runConformance } from '@ws/testkit';
 import { expect, test } from 'vitest';
 import { connect } from './connect.js';
 
@@ -20,7 +20,7 @@ async function echo(url: string): Promise<void> {
 async function failuresOf(cases: string): Promise<string[]> {
   const report = await runConformance({ target: { client: echo }, agent: '@ws/client', cases });
   expect(report.results.length).toBeGreaterThan(0);
-  return report.results.filter((result) => result.outcome === 'fail').map((result) => `${result.id}: ${result.reason ?? ''}`);
+  return failedCases(report);
 }
 
 test('passes the conformance catalogue as a client: sections 1-7 and 10', { timeout: 30_000 }, async () => {

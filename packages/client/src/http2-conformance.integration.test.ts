@@ -1,4 +1,4 @@
-import { type ConformanceReport, runCli, runConformance } from '@ws/testkit';
+import { type ConformanceReport, failedCases, runCli, runConformance } from '@ws/testkit';
 import { describe, expect, it } from 'vitest';
 import { selfSignedCertificate } from '../../core/test/self-signed-certificate.js';
 import { connect, type ConnectOptions } from './connect.js';
@@ -24,8 +24,6 @@ async function echo(url: string, options: ConnectOptions): Promise<void> {
   }
 }
 
-const failures = (report: ConformanceReport) =>
-  report.results.filter((result) => result.outcome === 'fail').map((result) => `${result.id}: ${result.reason}`);
 const idsWith = (report: ConformanceReport, outcome: string) =>
   report.results.filter((result) => result.outcome === outcome).map((result) => result.id);
 
@@ -48,7 +46,7 @@ describe.each([
       agent: '@ws/client',
       cases: CLIENT_SECTIONS,
     });
-    expect(failures(report)).toEqual([]);
+    expect(failedCases(report)).toEqual([]);
     expect(idsWith(report, 'not-applicable')).toEqual(HTTP1_ONLY);
     expect(report.summary.pass).toBeGreaterThan(200);
     expect(urls[0]).toMatch(secure ? /^wss:\/\/127\.0\.0\.1:\d+\/runCase\?/ : /^ws:\/\/127\.0\.0\.1:\d+\/runCase\?/);

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { createSecureServer, createServer, type Http2SecureServer, type Http2Server } from 'node:http2';
 import type { AddressInfo } from 'node:net';
-import { type ConformanceReport, runCli, runConformance, ScriptedPeer } from '@ws/testkit';
+import { type ConformanceReport, failedCases, runCli, runConformance, ScriptedPeer } from '@ws/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selfSignedCertificate } from '../../core/test/self-signed-certificate.js';
 import { WebSocketServer } from './index.js';
@@ -42,8 +42,6 @@ async function echoServer(secure: boolean): Promise<EchoServer> {
   };
 }
 
-const failures = (report: ConformanceReport) =>
-  report.results.filter((result) => result.outcome === 'fail').map((result) => `${result.id}: ${result.reason}`);
 const idsWith = (report: ConformanceReport, outcome: string) =>
   report.results.filter((result) => result.outcome === outcome).map((result) => result.id);
 
@@ -64,7 +62,7 @@ describe.each([
       agent: '@ws/server',
       ...(secure ? { tls: { ca: selfSignedCertificate().cert } } : {}),
     });
-    expect(failures(report)).toEqual([]);
+    expect(failedCases(report)).toEqual([]);
     expect(idsWith(report, 'not-applicable')).toEqual(HTTP1_ONLY);
     expect(report.summary.pass).toBeGreaterThan(200);
     const events = report.results[0]!.transcript.flatMap((entry) => (entry.kind === 'event' ? [entry.description] : []));

@@ -92,6 +92,7 @@ export { createProgressReporter, formatTerminalSummary, type TerminalOptions } f
 export { runCli, USAGE, type CliIo } from './cli/run-cli.js';
 export {
   countOutcomes,
+  failedCases,
   type CaseResult,
   type ConformanceReport,
   type OutcomeCounts,

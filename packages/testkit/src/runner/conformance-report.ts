@@ -30,6 +30,14 @@ export interface ConformanceReport {
   readonly results: readonly CaseResult[];
 }
 
+/**
+ * One line per failed case, `id: reason`: what a test asserts to be empty, so that a failure
+ * shows which cases failed and why.
+ */
+export function failedCases(report: Pick<ConformanceReport, 'results'>): string[] {
+  return report.results.filter((result) => result.outcome === 'fail').map((result) => `${result.id}: ${result.reason}`);
+}
+
 /** Counts of each outcome. */
 export function countOutcomes(results: readonly Pick<CaseResult, 'outcome'>[]): OutcomeCounts {
   const counts = { pass: 0, 'non-strict': 0, informational: 0, fail: 0, 'not-applicable': 0, total: results.length };

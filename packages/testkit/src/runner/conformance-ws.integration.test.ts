@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
 import { type TestServer, startTestServer } from '../peer/start-test-server.js';
-import type { ConformanceReport } from './conformance-report.js';
+import { type ConformanceReport, failedCases } from './conformance-report.js';
 import { runConformance } from './run-conformance.js';
 
 /**
@@ -26,10 +26,6 @@ const slow = process.env.WS_TESTKIT_SLOW === '1';
 
 const idsWith = (report: ConformanceReport, outcome: string) =>
   report.results.filter((result) => result.outcome === outcome).map((result) => result.id);
-
-function failures(report: ConformanceReport): string[] {
-  return report.results.filter((result) => result.outcome === 'fail').map((result) => `${result.id}: ${result.reason}`);
-}
 
 /** Connects a ws client and echoes until the connection closes: the client side of every case. */
 function wsEchoClient(url: string): Promise<void> {
@@ -62,7 +58,7 @@ describe('the catalogue against ws', () => {
   it('passes every case as a server', async () => {
     const report = await runConformance({ target: server.url, agent: 'ws', timeouts: { failFast: 300 } });
     expect(report.summary.total).toBe(260);
-    expect(failures(report)).toEqual([]);
+    expect(failedCases(report)).toEqual([]);
     expect(idsWith(report, 'non-strict')).toEqual(WS_NON_STRICT);
     expect(idsWith(report, 'informational')).toEqual(WS_INFORMATIONAL);
   });
@@ -70,7 +66,7 @@ describe('the catalogue against ws', () => {
   it('passes every case as a client', async () => {
     const report = await runConformance({ target: { client: wsEchoClient }, agent: 'ws', timeouts: { failFast: 300 } });
     expect(report.summary.total).toBe(261);
-    expect(failures(report)).toEqual([]);
+    expect(failedCases(report)).toEqual([]);
     expect(idsWith(report, 'non-strict')).toEqual(WS_NON_STRICT);
     expect(idsWith(report, 'informational')).toEqual(WS_INFORMATIONAL);
   });
@@ -78,14 +74,14 @@ describe('the catalogue against ws', () => {
   it.runIf(slow)('passes section 9 as a server', { timeout: 600_000 }, async () => {
     const report = await runConformance({ target: server.url, cases: '9.*', agent: 'ws' });
     expect(report.summary.total).toBe(54);
-    expect(failures(report)).toEqual([]);
+    expect(failedCases(report)).toEqual([]);
     expect(idsWith(report, 'non-strict')).toEqual(['9.3.1', '9.4.1']);
   });
 
   it.runIf(slow)('passes section 9 as a client', { timeout: 600_000 }, async () => {
     const report = await runConformance({ target: { client: wsEchoClient }, cases: '9.*', agent: 'ws' });
     expect(report.summary.total).toBe(54);
-    expect(failures(report)).toEqual([]);
+    expect(failedCases(report)).toEqual([]);
     expect(idsWith(report, 'non-strict')).toEqual(['9.3.1', '9.4.1']);
   });
 });
