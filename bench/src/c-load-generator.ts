@@ -10,8 +10,11 @@ import { hasTaskset } from './measurement.js';
 
 const source = fileURLToPath(new URL('./load-generator.c', import.meta.url));
 
-/** Compiles the generator into `outDirectory`; its path, or why there is none. */
-export function buildCLoadGenerator(outDirectory: string): { path: string } | { reason: string } {
+/** The built generator's path, or why there is none (the Node generator is used then). */
+export type LoadGenerator = { readonly path: string } | { readonly reason: string };
+
+/** Compiles the generator into `outDirectory`. */
+export function buildCLoadGenerator(outDirectory: string): LoadGenerator {
   if (process.env.BENCH_LOAD === 'node') return { reason: 'BENCH_LOAD=node' };
   const path = `${outDirectory}/load-generator-c`;
   const compiler = process.env.CC ?? 'cc';

@@ -21,7 +21,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { bundle } from './bundle.js';
-import { buildCLoadGenerator, runCLoadGenerator } from './c-load-generator.js';
+import { buildCLoadGenerator, type LoadGenerator, runCLoadGenerator } from './c-load-generator.js';
 import { Child } from './child.js';
 import { runHttp2Section } from './http2-section.js';
 import { runPubsubSection } from './pubsub-section.js';
@@ -111,7 +111,7 @@ interface LoadResult {
   p99?: number;
 }
 
-async function echoRound(implementation: Implementation, scenario: EchoScenario): Promise<LoadResult> {
+async function echoRound(implementation: Implementation, scenario: EchoScenario, loadGenerator: LoadGenerator): Promise<LoadResult> {
   const { server, port } = await startServer(implementation);
   await server.ask('cpu');
   const settings = { port, connections: scenario.connections, size: scenario.size, window: scenario.window, seconds: SECONDS };
@@ -155,10 +155,9 @@ const SIZES = [
   ['1 MiB', 1024 * 1024, 4, 1],
 ] as const;
 
-/** The C load generator when it builds here, else the Node one. */
-const loadGenerator = buildCLoadGenerator(outDirectory);
-
 if (SECTIONS.has('echo')) {
+  // The C load generator when it builds here, else the Node one.
+  const loadGenerator = buildCLoadGenerator(outDirectory);
   const scenarios: EchoScenario[] = [];
   for (const connections of [1, 100]) {
     for (const [label, size, windowOfOne, windowOfHundred] of SIZES) {
@@ -172,7 +171,7 @@ if (SECTIONS.has('echo')) {
   for (const scenario of scenarios.filter((candidate) => candidate.name.includes(SCENARIO_FILTER))) {
     const samples: Record<Implementation, LoadResult[]> = { ours: [], ws: [] };
     for (let round = 0; round < ROUNDS; round++) {
-      for (const implementation of IMPLEMENTATIONS) samples[implementation].push(await echoRound(implementation, scenario));
+      for (const implementation of IMPLEMENTATIONS) samples[implementation].push(await echoRound(implementation, scenario, loadGenerator));
     }
     const summarize = (results: LoadResult[]): LoadResult => ({
       messagesPerSecond: median(results.map((result) => result.messagesPerSecond)),
