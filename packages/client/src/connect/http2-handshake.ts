@@ -1,5 +1,5 @@
 import { Buffer } from 'node:buffer';
-import { type ClientHttp2Session, type ClientHttp2Stream, connect as connectHttp2, constants, type IncomingHttpHeaders } from 'node:http2';
+import { type ClientHttp2Session, type ClientHttp2Stream, connect as connectHttp2, type IncomingHttpHeaders } from 'node:http2';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import {
@@ -11,6 +11,7 @@ import {
   PERMESSAGE_DEFLATE,
   validateExtendedConnectResponse,
 } from '@ws/core';
+import { abortTransport } from '@ws/core/node';
 import { deflateOptionsOf, type HandshakeOptions, type HandshakeResult, withUrlCredentials } from './client-handshake.js';
 import { http2Sessions, sessionKey } from './http2-session-pool.js';
 import { openTransport } from './open-transport.js';
@@ -58,7 +59,8 @@ export async function http2Handshake(
   try {
     return await answerOf(stream, target, options, signal);
   } catch (error) {
-    if (!stream.destroyed) stream.close(constants.NGHTTP2_CANCEL);
+    // A handshake that failed or was abandoned: the stream is reset with CANCEL.
+    abortTransport(stream);
     throw error;
   }
 }
