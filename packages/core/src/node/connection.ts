@@ -49,7 +49,6 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   #pings: PingTracker | undefined;
   #started = false;
   #closeCalled = false;
-  #failed = false;
   #terminateReason: string | undefined;
   #closeError: ConnectionClosedError | undefined;
   #closedWaiters: ((info: CloseInfo) => void)[] | undefined;
@@ -230,7 +229,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
    */
   fail(error: ConnectionError): void {
     if (this.#closeError !== undefined) return;
-    this.#failed = true;
+    this.#pump.fail();
     if (this.listenerCount('error') > 0) this.emit('error', error);
     this.#terminateReason ??= error.reason;
     if (error.closeCode === CloseCode.Abnormal) {
@@ -241,7 +240,6 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     // drop it and close now. RFC 6455 §5.4: "Control frames (see Section 5.5) MAY be injected
     // in the middle of a fragmented message", so the close frame may follow a partly sent one.
     this.#sendPath?.dropQueued();
-    this.#pump.fail();
     const protocol = this.#pump.protocol;
     if (!protocol.closeSent && protocol.state !== ConnectionState.Closed) this.#closeNow(error.closeCode, error.reason);
     this.#pump.armCloseTimer();
@@ -314,7 +312,6 @@ export class Connection extends EventEmitter<ConnectionEvents> {
         case 'close':
           break;
         case 'error':
-          this.#failed = true;
           this.#pump.fail();
           if (this.listenerCount('error') > 0) this.emit('error', event.error);
           break;
@@ -392,8 +389,9 @@ export class Connection extends EventEmitter<ConnectionEvents> {
 
   /** Whether iterating over messages throws when it reaches the close: it did not end normally. */
   #endsInFailure(error: ConnectionClosedError): boolean {
-    if (this.#closeCalled && !this.#failed) return false;
-    return this.#failed || this.#pump.protocol.protocolError !== undefined || !NORMAL_CLOSE_CODES.has(error.closeCode);
+    const failed = this.#pump.failed;
+    if (this.#closeCalled && !failed) return false;
+    return failed || this.#pump.protocol.protocolError !== undefined || !NORMAL_CLOSE_CODES.has(error.closeCode);
   }
 
   #closedError(): ConnectionClosedError {

@@ -100,6 +100,11 @@ export class TransportPump {
     this.gate.set(ReadPause.Failed, true);
   }
 
+  /** The connection failed (`fail()` was called). */
+  get failed(): boolean {
+    return this.#failed;
+  }
+
   flushUnlessDelivering(): void {
     if (this.#delivering || !this.protocol.hasDataToSend) return;
     this.#flush();
