@@ -300,7 +300,7 @@ document.getElementById('chat-name-form').addEventListener('submit', (event) => 
 
 // ---- Start -----------------------------------------------------------------------------------
 
-// Two lines, as the seed article says: `send` only works once the connection is open.
+// Two lines: `send` only works once the connection is open.
 document.getElementById('console-snippet').textContent =
   `var ws = new WebSocket("${origin}"); ws.onmessage = e => console.log(e.data);\nws.send('hello world')`;
 
