@@ -145,6 +145,7 @@ export class TransportPump {
   static #onDrain(this: Duplex): void {
     const pump = pumpOf(this);
     pump.protocol.outputDrained();
+    if (pump.#abortIfPeerDoesNotRead()) return;
     if (pump.#failed && pump.transport.writableLength === 0) pump.gate.set(ReadPause.Failed, false);
     pump.#host[kTransportDrained]();
   }
@@ -187,7 +188,7 @@ export class TransportPump {
   #pump(): void {
     const protocol = this.protocol;
     if (protocol.hasDataToSend) this.#flush();
-    if (protocol.closeExpected()) this.armCloseTimer();
+    if (protocol.closeExpected() && !this.#abortIfPeerDoesNotRead()) this.armCloseTimer();
     const events = protocol.eventsReceived();
     if (events.length === 0) return;
     this.#delivering = true;
@@ -198,6 +199,20 @@ export class TransportPump {
       this.flushUnlessDelivering();
     }
     if (protocol.closeEchoPending) setImmediate(TransportPump.#sendCloseEcho, this);
+  }
+
+  /**
+   * A ping flood fails a peer that does not read: its pongs pile up unsent. Such a peer will not
+   * read a close frame either, let alone answer it, so there is nothing to wait for: once the
+   * close frame has left our buffers (best effort: it reaches the peer only if its receive
+   * window has room), the transport is destroyed. Until then the close timer still bounds the
+   * wait. Returns whether the transport was destroyed.
+   */
+  #abortIfPeerDoesNotRead(): boolean {
+    if (this.protocol.protocolError?.code !== 'WS_ERR_PING_FLOOD') return false;
+    if (this.transport.writableLength > 0) return false;
+    abortTransport(this.transport, false);
+    return true;
   }
 
   /**
