@@ -1,8 +1,10 @@
 /**
  * A bare echo server for the benchmark, one implementation per process:
- *   node dist/echo-server.js ours|h2c|ws|net
+ *   node dist/echo-server.js ours|h2c|ws|minimal|net
  * `h2c` is @ws/server attached to a Node `http2.createServer()` (HTTP/2 without TLS, Node's
  * default settings), so that its WebSockets are extended CONNECT streams (RFC 8441).
+ * `minimal` is the Node ceiling of the echo figures: framing only, on the same upgraded socket
+ * (see minimal-echo.ts).
  * `net` is the floor for the memory figures: an HTTP server that answers the upgrade with a
  * 101 and keeps the socket, reading and dropping whatever comes (no WebSocket at all).
  * Prints `{"port":N}` once listening, then answers lines on stdin, one JSON line each:
@@ -20,6 +22,7 @@ import { PerformanceObserver } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import type { Duplex } from 'node:stream';
 import type { WebSocketServer } from '@ws/server';
+import { startMinimalEcho } from './minimal-echo.js';
 
 const implementation = process.argv[2];
 const MAX_MESSAGE = 64 * 1024 * 1024;
@@ -115,9 +118,28 @@ async function startNet(): Promise<Running> {
   };
 }
 
-const starters: Record<string, () => Promise<Running>> = { ours: startOurs, h2c: startOursOverH2c, ws: startWs, net: startNet };
+async function startMinimal(): Promise<Running> {
+  let open = 0;
+  const server = createServer();
+  server.on('upgrade', (request, socket: Duplex, head: Buffer) => {
+    open++;
+    socket.once('close', () => open--);
+    startMinimalEcho(request, socket, head);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as { port: number }).port,
+    connections: () => open,
+    broadcast: () => {
+      throw new Error('minimal has no broadcast');
+    },
+    buffered: () => 0,
+  };
+}
+
+const starters: Record<string, () => Promise<Running>> = { ours: startOurs, h2c: startOursOverH2c, ws: startWs, minimal: startMinimal, net: startNet };
 const starter = starters[implementation ?? ''];
-if (starter === undefined) throw new Error(`usage: echo-server.js ours|h2c|ws|net (got ${implementation})`);
+if (starter === undefined) throw new Error(`usage: echo-server.js ours|h2c|ws|minimal|net (got ${implementation})`);
 const running = await starter();
 
 let collections = 0;
