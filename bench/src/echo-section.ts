@@ -18,6 +18,16 @@ export interface EchoSectionOptions {
   readonly log: (line: string) => void;
 }
 
+/**
+ * glibc's allocator changes how it serves large buffers as a process runs (its mmap threshold
+ * moves, freed memory is trimmed and faulted back in), which swings the rows above 1 KiB by up
+ * to 2× between rounds; `GLIBC_TUNABLES` fixed for the run takes that out. The heading says which.
+ */
+function allocatorNote(): string {
+  const tunables = process.env.GLIBC_TUNABLES;
+  return tunables === undefined || tunables === '' ? 'default allocator settings' : `GLIBC_TUNABLES=${tunables}`;
+}
+
 const format = (value: number): string => Math.round(value).toLocaleString('en-US');
 const percent = (value: number): string => `${(value * 100).toFixed(0)}%`;
 
@@ -120,7 +130,7 @@ export async function runEchoSection(options: EchoSectionOptions): Promise<{ row
   const latency = rows.filter((row) => row.ours.p50 !== undefined);
   markdown.push(
     '',
-    `### Echo (server: @ws/server vs ws; load: raw TCP frames from core 1, ${'path' in loadGenerator ? 'the C load generator (load-generator.c)' : `the Node load generator (load-generator.ts: ${loadGenerator.reason})`})`,
+    `### Echo (server: @ws/server vs ws; load: raw TCP frames from core 1, ${'path' in loadGenerator ? 'the C load generator (load-generator.c)' : `the Node load generator (load-generator.ts: ${loadGenerator.reason})`}; ${allocatorNote()})`,
     '',
     '| scenario | @ws/server msg/s | ws msg/s | ratio | Node ceiling msg/s (ours / it) | server CPU µs/msg (ours / ws / ceiling) | server CPU (ours / ws) | load generator CPU (ours / ws) |',
     '|---|---:|---:|---:|---:|---:|---:|---:|',

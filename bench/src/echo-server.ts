@@ -10,6 +10,7 @@
  * Prints `{"port":N}` once listening, then answers lines on stdin, one JSON line each:
  *   `memory`:  rss, heapUsed, heapTotal, external, arrayBuffers and the open connections, after a full GC;
  *   `memory-as-is`: the same without the GC, as a process reads it in production;
+ *   `heap-spaces`: the V8 heap's spaces, their committed and used bytes, without a GC;
  *   `cpu`:     user and system CPU microseconds since the previous `cpu` line;
  *   `broadcast SIZE REPEATS`: sends one SIZE-byte binary message to every connection REPEATS
  *              times (ours: `server.broadcast`, framed once; ws: a loop of `client.send` over
@@ -20,6 +21,7 @@ import { Buffer } from 'node:buffer';
 import { createServer } from 'node:http';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
+import { getHeapSpaceStatistics } from 'node:v8';
 import type { Duplex } from 'node:stream';
 import type { WebSocketServer } from '@ws/server';
 import { startMinimalEcho } from './minimal-echo.js';
@@ -193,6 +195,9 @@ createInterface({ input: process.stdin }).on('line', (line) => {
     const { rss, heapUsed, heapTotal, external, arrayBuffers } = process.memoryUsage();
     const connections = running.connections();
     process.stdout.write(`${JSON.stringify({ rss, heapUsed, heapTotal, external, arrayBuffers, connections })}\n`);
+  } else if (command === 'heap-spaces') {
+    const spaces = getHeapSpaceStatistics().map((space) => ({ name: space.space_name, size: space.space_size, used: space.space_used_size }));
+    process.stdout.write(`${JSON.stringify(spaces)}\n`);
   } else if (command === 'cpu') {
     const cpu = process.cpuUsage(cpuBefore);
     cpuBefore = process.cpuUsage();
