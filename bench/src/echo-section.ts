@@ -29,6 +29,9 @@ function allocatorNote(): string {
 }
 
 const format = (value: number): string => Math.round(value).toLocaleString('en-US');
+/** The slowest to the fastest round, in thousands of msg/s. */
+const spread = (result: { slowest?: number; fastest?: number }): string =>
+  `${((result.slowest ?? 0) / 1000).toFixed(1)}–${((result.fastest ?? 0) / 1000).toFixed(1)}k`;
 const percent = (value: number): string => `${(value * 100).toFixed(0)}%`;
 
 interface LoadResult {
@@ -39,6 +42,9 @@ interface LoadResult {
   serverShare: number;
   /** Server CPU time per echoed message, µs: the efficiency, less sensitive to noise than msg/s. */
   serverMicrosecondsPerMessage: number;
+  /** The slowest and fastest round, msg/s (a summary only): how far the rounds spread. */
+  slowest?: number;
+  fastest?: number;
   p50?: number;
   p99?: number;
 }
@@ -116,6 +122,8 @@ export async function runEchoSection(options: EchoSectionOptions): Promise<{ row
     }
     const summarize = (results: LoadResult[]): LoadResult => ({
       messagesPerSecond: median(results.map((result) => result.messagesPerSecond)),
+      slowest: Math.min(...results.map((result) => result.messagesPerSecond)),
+      fastest: Math.max(...results.map((result) => result.messagesPerSecond)),
       cpuShare: median(results.map((result) => result.cpuShare)),
       serverShare: median(results.map((result) => result.serverShare)),
       serverMicrosecondsPerMessage: median(results.map((result) => result.serverMicrosecondsPerMessage)),
@@ -132,11 +140,11 @@ export async function runEchoSection(options: EchoSectionOptions): Promise<{ row
     '',
     `### Echo (server: @ws/server vs ws; load: raw TCP frames from core 1, ${'path' in loadGenerator ? 'the C load generator (load-generator.c)' : `the Node load generator (load-generator.ts: ${loadGenerator.reason})`}; ${allocatorNote()})`,
     '',
-    '| scenario | @ws/server msg/s | ws msg/s | ratio | Node ceiling msg/s (ours / it) | server CPU µs/msg (ours / ws / ceiling) | server CPU (ours / ws) | load generator CPU (ours / ws) |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|',
+    '| scenario | @ws/server msg/s | ws msg/s | ratio | Node ceiling msg/s (ours / it) | server CPU µs/msg (ours / ws / ceiling) | rounds, msg/s (ours; ws) | server CPU (ours / ws) | load generator CPU (ours / ws) |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...rows.map(
       (row) =>
-        `| ${row.scenario} | ${format(row.ours.messagesPerSecond)} | ${format(row.ws.messagesPerSecond)} | ${(row.ours.messagesPerSecond / row.ws.messagesPerSecond).toFixed(2)}× | ${format(row.minimal.messagesPerSecond)} (${percent(row.ours.messagesPerSecond / row.minimal.messagesPerSecond)}) | ${row.ours.serverMicrosecondsPerMessage.toFixed(2)} / ${row.ws.serverMicrosecondsPerMessage.toFixed(2)} / ${row.minimal.serverMicrosecondsPerMessage.toFixed(2)} | ${percent(row.ours.serverShare)} / ${percent(row.ws.serverShare)} | ${percent(row.ours.cpuShare)} / ${percent(row.ws.cpuShare)} |`,
+        `| ${row.scenario} | ${format(row.ours.messagesPerSecond)} | ${format(row.ws.messagesPerSecond)} | ${(row.ours.messagesPerSecond / row.ws.messagesPerSecond).toFixed(2)}× | ${format(row.minimal.messagesPerSecond)} (${percent(row.ours.messagesPerSecond / row.minimal.messagesPerSecond)}) | ${row.ours.serverMicrosecondsPerMessage.toFixed(2)} / ${row.ws.serverMicrosecondsPerMessage.toFixed(2)} / ${row.minimal.serverMicrosecondsPerMessage.toFixed(2)} | ${spread(row.ours)}; ${spread(row.ws)} | ${percent(row.ours.serverShare)} / ${percent(row.ws.serverShare)} | ${percent(row.ours.cpuShare)} / ${percent(row.ws.cpuShare)} |`,
     ),
     '',
     ...latency.map(
