@@ -1,4 +1,5 @@
 import { randomFillSync } from 'node:crypto';
+import { simdMask } from './mask-simd.js';
 
 /*
  * RFC 6455 §5.3: "Octet i of the transformed data ("transformed-octet-i") is the XOR of octet i
@@ -23,6 +24,11 @@ const MASK_INTO_WORD_MIN_LENGTH = 128;
  * length on: only the unaligned head and tail go byte by byte.
  */
 export const CHUNK_WORD_MIN_LENGTH = 32;
+/**
+ * From this length on WebAssembly SIMD (mask-simd.ts) masks faster than the word loop, its two
+ * copies into and out of the module's memory included. Measured in bench/mask.bench.ts.
+ */
+const SIMD_MIN_LENGTH = 2048;
 
 /**
  * Unmasks (or masks: the operation is its own inverse) `data` in place. Byte i of `data` is XORed
@@ -54,7 +60,8 @@ export function unmaskChunkRange(
   words: BigUint64Array | undefined,
 ): void {
   const key = rotateLeft(maskKey, maskOffset & 3);
-  if (words === undefined || end - start < CHUNK_WORD_MIN_LENGTH) xorRange(chunk, start, end, key);
+  if (simdMask !== undefined && end - start >= SIMD_MIN_LENGTH) simdMask(chunk, start, end - start, chunk, start, key);
+  else if (words === undefined || end - start < CHUNK_WORD_MIN_LENGTH) xorRange(chunk, start, end, key);
   else xorThroughWords(chunk, start, end, key, words);
 }
 
@@ -95,6 +102,10 @@ export function maskInto(source: Uint8Array, target: Uint8Array, targetOffset: n
     return;
   }
 
+  if (simdMask !== undefined && length >= SIMD_MIN_LENGTH) {
+    simdMask(source, 0, length, target, targetOffset, key);
+    return;
+  }
   // A native copy (a memmove, so source and target may share memory) and an in-place pass of
   // 64-bit words. Reading source words and writing target words in one pass is no faster (at
   // best 10 % at 64 KiB, slower at 1 KiB) and only possible when both are aligned alike.
@@ -136,6 +147,10 @@ export function createMaskKeySource(poolSize = 8192): () => Uint8Array {
 
 /** XORs `data[start..end)` with the key stream whose next byte is the high byte of `key`. */
 function xorRange(data: Uint8Array, start: number, end: number, key: number): void {
+  if (simdMask !== undefined && end - start >= SIMD_MIN_LENGTH) {
+    simdMask(data, start, end - start, data, start, key);
+    return;
+  }
   if (end - start >= WORD_MIN_LENGTH) {
     xorThroughWords(data, start, end, key, wordViewOf(data));
     return;
