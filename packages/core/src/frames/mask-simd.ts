@@ -2,8 +2,9 @@
  * Masking with WebAssembly SIMD: a 97-byte module, assembled below from its instructions, that
  * XORs its own memory with the key 16 bytes at a time. Data outside its memory is copied in,
  * XORed and copied out in blocks of 64 KiB; with those two copies it still masks about twice as
- * fast as the JavaScript word loop from a few KiB on (`bench/mask.bench.ts`). Where WebAssembly
- * SIMD is missing, `simdMask` is undefined and the JavaScript loop does the work.
+ * fast as the JavaScript word loop from a few KiB on (`bench/mask.bench.ts`). The module is
+ * compiled on the first call, so a process that never masks that much pays nothing for it; where
+ * WebAssembly SIMD is missing, `simdMask` returns false and the JavaScript loop does the work.
  *
  * The module, in WebAssembly text format:
  *
@@ -102,33 +103,25 @@ function instantiate(): MaskModule | undefined {
   }
 }
 
-const maskModule = instantiate();
-
-/** Eight key bytes in memory order, as the signed 64-bit value WebAssembly reads them as. */
-const laneScratch = new BigInt64Array(1);
-const laneScratchBytes = new Uint8Array(laneScratch.buffer);
+/** Compiled on first use; null where WebAssembly SIMD is not available. */
+let maskModule: MaskModule | null | undefined;
 
 /**
  * Writes `source[sourceStart..sourceStart + length)` XORed with the key stream into `target` from
- * `targetStart` (the same bytes for in place). `key` is the unsigned 32-bit key whose high byte
- * applies to the first byte. Undefined where WebAssembly SIMD is not available.
+ * `targetStart` (the same bytes for in place). `lanes` is the key stream's first eight bytes in
+ * memory order, read as one 64-bit word. Returns false, having done nothing, where WebAssembly
+ * SIMD is not available.
  */
-export const simdMask: ((source: Uint8Array, sourceStart: number, length: number, target: Uint8Array, targetStart: number, key: number) => void) | undefined =
-  maskModule === undefined
-    ? undefined
-    : (source, sourceStart, length, target, targetStart, key) => {
-        const bytes = laneScratchBytes;
-        bytes[0] = bytes[4] = key >>> 24;
-        bytes[1] = bytes[5] = key >>> 16;
-        bytes[2] = bytes[6] = key >>> 8;
-        bytes[3] = bytes[7] = key;
-        const lanes = laneScratch[0]!;
-        const { memory, xor } = maskModule;
-        for (let done = 0; done < length; done += BLOCK) {
-          const count = Math.min(BLOCK, length - done);
-          memory.set(source.subarray(sourceStart + done, sourceStart + done + count));
-          // Up to 15 bytes past `count` are XORed too: they are the module's own scratch.
-          xor((count + 15) & ~15, lanes);
-          target.set(memory.subarray(0, count), targetStart + done);
-        }
-      };
+export function simdMask(source: Uint8Array, sourceStart: number, length: number, target: Uint8Array, targetStart: number, lanes: bigint): boolean {
+  if (maskModule === undefined) maskModule = instantiate() ?? null;
+  if (maskModule === null) return false;
+  const { memory, xor } = maskModule;
+  for (let done = 0; done < length; done += BLOCK) {
+    const count = Math.min(BLOCK, length - done);
+    memory.set(source.subarray(sourceStart + done, sourceStart + done + count));
+    // Up to 15 bytes past `count` are XORed too: they are the module's own scratch.
+    xor((count + 15) & ~15, lanes);
+    target.set(memory.subarray(0, count), targetStart + done);
+  }
+  return true;
+}
