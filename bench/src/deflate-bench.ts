@@ -23,7 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { bundle } from './bundle.js';
 import { generateCompressedLoad, type LoadResult, type LoadSettings, MESSAGE, WINDOW } from './compressed-echo-load.js';
 import { IMPLEMENTATIONS, type Implementation, ServerPolicy, serveCompressedEcho } from './compressed-echo-server.js';
-import { hasTaskset, median } from './measurement.js';
+import { formatNumber, hasTaskset, median } from './measurement.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
@@ -163,7 +163,6 @@ async function orchestrate(): Promise<void> {
     process.stderr.write(`${entry.scenario}: ${(entry.ours / 1024).toFixed(1)} vs ${(entry.ws / 1024).toFixed(1)} KiB per connection\n`);
   }
 
-  const format = (value: number) => Math.round(value).toLocaleString('en-US');
   const table = [
     `Node ${process.version}, ${CONNECTIONS.toLocaleString('en-US')} connections, a ${MESSAGE.length}-byte JSON text message (${rows[0]?.ours.wireBytes ?? '?'} bytes compressed), ${WINDOW} in flight per connection, zlib level 1 on both servers; ${ROUNDS} alternating rounds of ${SECONDS} s (medians); server pinned to core 0, load generator to core 1: ${hasTaskset() ? 'yes' : 'no (taskset missing)'}`,
     '',
@@ -171,7 +170,7 @@ async function orchestrate(): Promise<void> {
     '|---|---:|---:|---:|---:|---:|',
     ...rows.map(
       (row) =>
-        `| ${row.scenario} | ${format(row.ours.messagesPerSecond)} | ${format(row.ws.messagesPerSecond)} | ${(row.ours.messagesPerSecond / row.ws.messagesPerSecond).toFixed(2)}× | ${(row.ours.compressedShare * 100).toFixed(0)}% / ${(row.ws.compressedShare * 100).toFixed(0)}% | ${(row.ours.cpuShare * 100).toFixed(0)}% / ${(row.ws.cpuShare * 100).toFixed(0)}% |`,
+        `| ${row.scenario} | ${formatNumber(row.ours.messagesPerSecond)} | ${formatNumber(row.ws.messagesPerSecond)} | ${(row.ours.messagesPerSecond / row.ws.messagesPerSecond).toFixed(2)}× | ${(row.ours.compressedShare * 100).toFixed(0)}% / ${(row.ws.compressedShare * 100).toFixed(0)}% | ${(row.ours.cpuShare * 100).toFixed(0)}% / ${(row.ws.cpuShare * 100).toFixed(0)}% |`,
     ),
     '',
     `| RSS per idle compressed connection (growth from ${WARM_CONNECTIONS} to ${(WARM_CONNECTIONS + CONNECTIONS).toLocaleString('en-US')} connections, one message each) | @ws/server | ws |`,

@@ -5,7 +5,7 @@
  */
 import { buildCLoadGenerator, type LoadGenerator, runCLoadGenerator } from './c-load-generator.js';
 import { Child } from './child.js';
-import { median } from './measurement.js';
+import { formatNumber, formatPercent, median } from './measurement.js';
 
 export interface EchoSectionOptions {
   readonly rounds: number;
@@ -28,11 +28,9 @@ function allocatorNote(): string {
   return tunables === undefined || tunables === '' ? 'default allocator settings' : `GLIBC_TUNABLES=${tunables}`;
 }
 
-const format = (value: number): string => Math.round(value).toLocaleString('en-US');
 /** The slowest to the fastest round, in thousands of msg/s. */
 const spread = (result: { slowest?: number; fastest?: number }): string =>
   `${((result.slowest ?? 0) / 1000).toFixed(1)}–${((result.fastest ?? 0) / 1000).toFixed(1)}k`;
-const percent = (value: number): string => `${(value * 100).toFixed(0)}%`;
 
 interface LoadResult {
   messagesPerSecond: number;
@@ -133,7 +131,7 @@ export async function runEchoSection(options: EchoSectionOptions): Promise<{ row
     });
     const row = { scenario: scenario.name, ours: summarize(samples.ours), ws: summarize(samples.ws), minimal: summarize(samples.minimal) };
     rows.push(row);
-    log(`${row.scenario}: ${format(row.ours.messagesPerSecond)} vs ${format(row.ws.messagesPerSecond)} msg/s`);
+    log(`${row.scenario}: ${formatNumber(row.ours.messagesPerSecond)} vs ${formatNumber(row.ws.messagesPerSecond)} msg/s`);
   }
   const latency = rows.filter((row) => row.ours.p50 !== undefined);
   markdown.push(
@@ -144,7 +142,7 @@ export async function runEchoSection(options: EchoSectionOptions): Promise<{ row
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...rows.map(
       (row) =>
-        `| ${row.scenario} | ${format(row.ours.messagesPerSecond)} | ${format(row.ws.messagesPerSecond)} | ${(row.ours.messagesPerSecond / row.ws.messagesPerSecond).toFixed(2)}× | ${format(row.minimal.messagesPerSecond)} (${percent(row.ours.messagesPerSecond / row.minimal.messagesPerSecond)}) | ${row.ours.serverMicrosecondsPerMessage.toFixed(2)} / ${row.ws.serverMicrosecondsPerMessage.toFixed(2)} / ${row.minimal.serverMicrosecondsPerMessage.toFixed(2)} | ${spread(row.ours)}; ${spread(row.ws)} | ${percent(row.ours.serverShare)} / ${percent(row.ws.serverShare)} | ${percent(row.ours.cpuShare)} / ${percent(row.ws.cpuShare)} |`,
+        `| ${row.scenario} | ${formatNumber(row.ours.messagesPerSecond)} | ${formatNumber(row.ws.messagesPerSecond)} | ${(row.ours.messagesPerSecond / row.ws.messagesPerSecond).toFixed(2)}× | ${formatNumber(row.minimal.messagesPerSecond)} (${formatPercent(row.ours.messagesPerSecond / row.minimal.messagesPerSecond)}) | ${row.ours.serverMicrosecondsPerMessage.toFixed(2)} / ${row.ws.serverMicrosecondsPerMessage.toFixed(2)} / ${row.minimal.serverMicrosecondsPerMessage.toFixed(2)} | ${spread(row.ours)}; ${spread(row.ws)} | ${formatPercent(row.ours.serverShare)} / ${formatPercent(row.ws.serverShare)} | ${formatPercent(row.ours.cpuShare)} / ${formatPercent(row.ws.cpuShare)} |`,
     ),
     '',
     ...latency.map(

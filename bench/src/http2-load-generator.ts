@@ -13,17 +13,9 @@
 import { type ClientHttp2Session, type ClientHttp2Stream, connect } from 'node:http2';
 import { createInterface } from 'node:readline';
 import { EchoWindow } from './echo-window.js';
+import { loadSettingsFromArguments } from './load-settings.js';
 
-interface Settings {
-  port: number;
-  connections: number;
-  size?: number;
-  window?: number;
-  seconds?: number;
-  idle?: boolean;
-}
-
-const settings = JSON.parse(process.argv[2]!) as Settings;
+const settings = loadSettingsFromArguments();
 
 /** This side's receive windows, so that the load never holds the server's replies back. */
 const RECEIVE_WINDOW = 16 * 1024 * 1024;

@@ -6,7 +6,7 @@
  * (`http2-load-generator.ts`), or raw TCP sockets (`load-generator.ts`). See README.md.
  */
 import { Child } from './child.js';
-import { median } from './measurement.js';
+import { formatNumber, formatPercent, median } from './measurement.js';
 
 const TRANSPORTS = ['tcp', 'h2c'] as const;
 type Transport = (typeof TRANSPORTS)[number];
@@ -93,8 +93,6 @@ async function echoRound(transport: Transport, settings: { connections: number; 
   };
 }
 
-const format = (value: number): string => Math.round(value).toLocaleString('en-US');
-const percent = (value: number): string => `${(value * 100).toFixed(0)}%`;
 const kib = (bytes: number): string => (bytes / 1024).toFixed(2);
 
 /** Runs the section, transports alternating round by round; returns the JSON rows and the Markdown lines. */
@@ -123,16 +121,16 @@ export async function runHttp2Section(options: Http2SectionOptions): Promise<{ r
       serverShare: median(results.map((result) => result.serverShare)),
       serverMicrosecondsPerMessage: median(results.map((result) => result.serverMicrosecondsPerMessage)),
     });
-    const row = { scenario: `echo ${label} × ${format(connections)} (window ${window})`, tcp: summarize(samples.tcp), h2c: summarize(samples.h2c) };
+    const row = { scenario: `echo ${label} × ${formatNumber(connections)} (window ${window})`, tcp: summarize(samples.tcp), h2c: summarize(samples.h2c) };
     echoRows.push(row);
-    log(`http2 ${row.scenario}: ${format(row.h2c.messagesPerSecond)} (h2c) vs ${format(row.tcp.messagesPerSecond)} (TCP) msg/s`);
+    log(`http2 ${row.scenario}: ${formatNumber(row.h2c.messagesPerSecond)} (h2c) vs ${formatNumber(row.tcp.messagesPerSecond)} (TCP) msg/s`);
   }
 
   const lines = [
     '',
-    `### WebSockets over HTTP/2: ${format(connections)} on one h2c session vs ${format(connections)} HTTP/1.1 TCP connections (@ws/server on core 0; load on core 1)`,
+    `### WebSockets over HTTP/2: ${formatNumber(connections)} on one h2c session vs ${formatNumber(connections)} HTTP/1.1 TCP connections (@ws/server on core 0; load on core 1)`,
     '',
-    `Memory: growth from ${format(connections)} to ${format(2 * connections)} open WebSockets (the second ${format(connections)} on a session of their own over HTTP/2), after a full GC.`,
+    `Memory: growth from ${formatNumber(connections)} to ${formatNumber(2 * connections)} open WebSockets (the second ${formatNumber(connections)} on a session of their own over HTTP/2), after a full GC.`,
     '',
     '| transport | RSS KiB/WebSocket | V8 heap KiB/WebSocket |',
     '|---|---:|---:|',
@@ -142,7 +140,7 @@ export async function runHttp2Section(options: Http2SectionOptions): Promise<{ r
     '|---|---:|---:|---:|---:|---:|---:|',
     ...echoRows.map(
       (row) =>
-        `| ${row.scenario} | ${format(row.h2c.messagesPerSecond)} | ${format(row.tcp.messagesPerSecond)} | ${(row.h2c.messagesPerSecond / row.tcp.messagesPerSecond).toFixed(2)}× | ${row.h2c.serverMicrosecondsPerMessage.toFixed(2)} / ${row.tcp.serverMicrosecondsPerMessage.toFixed(2)} | ${percent(row.h2c.serverShare)} / ${percent(row.tcp.serverShare)} | ${percent(row.h2c.loadShare)} / ${percent(row.tcp.loadShare)} |`,
+        `| ${row.scenario} | ${formatNumber(row.h2c.messagesPerSecond)} | ${formatNumber(row.tcp.messagesPerSecond)} | ${(row.h2c.messagesPerSecond / row.tcp.messagesPerSecond).toFixed(2)}× | ${row.h2c.serverMicrosecondsPerMessage.toFixed(2)} / ${row.tcp.serverMicrosecondsPerMessage.toFixed(2)} | ${formatPercent(row.h2c.serverShare)} / ${formatPercent(row.tcp.serverShare)} | ${formatPercent(row.h2c.loadShare)} / ${formatPercent(row.tcp.loadShare)} |`,
     ),
   ];
   return { rows: { connections, memory: memoryRows, echo: echoRows }, lines };

@@ -11,18 +11,10 @@
  */
 import { createInterface } from 'node:readline';
 import { EchoWindow } from './echo-window.js';
+import { loadSettingsFromArguments } from './load-settings.js';
 import { openRawPeer, type RawPeer } from './raw-peer.js';
 
-interface Settings {
-  port: number;
-  connections: number;
-  size?: number;
-  window?: number;
-  seconds?: number;
-  idle?: boolean;
-}
-
-const settings = JSON.parse(process.argv[2]!) as Settings;
+const settings = loadSettingsFromArguments();
 
 async function open(count: number): Promise<RawPeer[]> {
   const sockets: RawPeer[] = [];

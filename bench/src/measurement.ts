@@ -5,6 +5,16 @@ export function median(values: readonly number[]): number {
   return [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 }
 
+/** A count as the tables print it: rounded, with thousands separators. */
+export function formatNumber(value: number): string {
+  return Math.round(value).toLocaleString('en-US');
+}
+
+/** A share (1 = 100 %) as the tables print it. */
+export function formatPercent(value: number): string {
+  return `${(value * 100).toFixed(0)}%`;
+}
+
 let tasksetWorks: boolean | undefined;
 
 /**

@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { createClient } from '@redis/client';
 import { startRedis } from '../../packages/redis/test/redis-process.js';
 import { Child } from './child.js';
-import { median } from './measurement.js';
+import { formatNumber, median } from './measurement.js';
 
 const IMPLEMENTATIONS = ['ours', 'ws'] as const;
 type Implementation = (typeof IMPLEMENTATIONS)[number];
@@ -27,7 +27,6 @@ export interface PubsubSectionOptions {
   readonly log: (line: string) => void;
 }
 
-const format = (value: number): string => Math.round(value).toLocaleString('en-US');
 
 interface Delivery {
   received: number;
@@ -158,7 +157,7 @@ export async function runPubsubSection(options: PubsubSectionOptions): Promise<{
       heapPerSubscription: of('heapPerSubscription'),
     };
   });
-  for (const row of rows) log(`pubsub ${row.implementation}: ${format(row.messagesPerSecond)} deliveries/s, p50 ${row.p50.toFixed(1)} ms`);
+  for (const row of rows) log(`pubsub ${row.implementation}: ${formatNumber(row.messagesPerSecond)} deliveries/s, p50 ${row.p50.toFixed(1)} ms`);
   const report = { connections: PUBSUB_CONNECTIONS, size: PUBSUB_SIZE, paced: PUBSUB_PACED, burst: PUBSUB_BURST, rows };
   const label = (implementation: Implementation) =>
     implementation === 'ours'
@@ -166,15 +165,15 @@ export async function runPubsubSection(options: PubsubSectionOptions): Promise<{
       : 'ws: a Redis subscription per topic per process, a loop of `send`';
   const lines = [
     '',
-    `### Pub/Sub: ${PUBSUB_SIZE} B to ${format(PUBSUB_CONNECTIONS)} subscribers of one topic over 2 server processes (core 0) through one Redis; subscribers in one process (core 1)`,
+    `### Pub/Sub: ${PUBSUB_SIZE} B to ${formatNumber(PUBSUB_CONNECTIONS)} subscribers of one topic over 2 server processes (core 0) through one Redis; subscribers in one process (core 1)`,
     '',
-    `Rate: ${PUBSUB_BURST} publishes back to back from one process, deliveries per second until the last arrived. Latency: ${PUBSUB_PACED.count} publishes ${PUBSUB_PACED.interval} ms apart, send to receipt. Local: one process without Redis, the call only. Memory: ${format(PUBSUB_CONNECTIONS)} connections × ${MEMORY_TOPICS} topics beside the same connections without topics, after a full GC.`,
+    `Rate: ${PUBSUB_BURST} publishes back to back from one process, deliveries per second until the last arrived. Latency: ${PUBSUB_PACED.count} publishes ${PUBSUB_PACED.interval} ms apart, send to receipt. Local: one process without Redis, the call only. Memory: ${formatNumber(PUBSUB_CONNECTIONS)} connections × ${MEMORY_TOPICS} topics beside the same connections without topics, after a full GC.`,
     '',
     '| | deliveries/s | latency p50 / p99 | lost | Redis PUBLISH per publish | local publish call | broadcast call | RSS / heap per subscription |',
     '|---|---:|---:|---:|---:|---:|---:|---:|',
     ...rows.map(
       (row) =>
-        `| ${label(row.implementation)} | ${format(row.messagesPerSecond)} | ${row.p50.toFixed(1)} / ${row.p99.toFixed(1)} ms | ${format(row.lost)} | ${row.commandsPerPublish.toFixed(2)} | ${row.publishMs.toFixed(2)} ms | ${row.broadcastMs.toFixed(2)} ms | ${format(row.rssPerSubscription)} / ${format(row.heapPerSubscription)} B |`,
+        `| ${label(row.implementation)} | ${formatNumber(row.messagesPerSecond)} | ${row.p50.toFixed(1)} / ${row.p99.toFixed(1)} ms | ${formatNumber(row.lost)} | ${row.commandsPerPublish.toFixed(2)} | ${row.publishMs.toFixed(2)} ms | ${row.broadcastMs.toFixed(2)} ms | ${formatNumber(row.rssPerSubscription)} / ${formatNumber(row.heapPerSubscription)} B |`,
     ),
   ];
   return { report, lines };

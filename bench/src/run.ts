@@ -25,7 +25,7 @@ import { Child } from './child.js';
 import { runEchoSection } from './echo-section.js';
 import { runHttp2Section } from './http2-section.js';
 import { runPubsubSection } from './pubsub-section.js';
-import { hasTaskset, median } from './measurement.js';
+import { formatNumber, formatPercent, hasTaskset, median } from './measurement.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
@@ -81,8 +81,6 @@ async function closeIdle(generator: Child): Promise<void> {
   await generator.exited;
 }
 
-const format = (value: number): string => Math.round(value).toLocaleString('en-US');
-const percent = (value: number): string => `${(value * 100).toFixed(0)}%`;
 const log = (line: string): void => {
   process.stderr.write(`${line}\n`);
 };
@@ -168,7 +166,7 @@ if (SECTIONS.has('memory')) {
     '',
     '### Idle memory per connection',
     '',
-    `Per connection: from the freshly started server to ${format(WARM_CONNECTIONS + IDLE_CONNECTIONS)} open connections, read as the process sees it (no forced GC); and the marginal cost, from ${format(WARM_CONNECTIONS)} to ${format(WARM_CONNECTIONS + IDLE_CONNECTIONS)}, each read after a full GC.`,
+    `Per connection: from the freshly started server to ${formatNumber(WARM_CONNECTIONS + IDLE_CONNECTIONS)} open connections, read as the process sees it (no forced GC); and the marginal cost, from ${formatNumber(WARM_CONNECTIONS)} to ${formatNumber(WARM_CONNECTIONS + IDLE_CONNECTIONS)}, each read after a full GC.`,
     '',
     '| server | RSS KiB, from zero | V8 heap KiB, from zero | RSS KiB, marginal | V8 heap KiB, marginal |',
     '|---|---:|---:|---:|---:|',
@@ -224,13 +222,13 @@ if (SECTIONS.has('broadcast')) {
       : 'ws: `for (const client of server.clients) client.send(data)`';
   markdown.push(
     '',
-    `### Broadcast of one ${BROADCAST_SIZE} B binary message to ${format(IDLE_CONNECTIONS)} connections (median of ${ROUNDS} × ${BROADCAST_REPEATS - BROADCAST_WARM_UP} broadcasts)`,
+    `### Broadcast of one ${BROADCAST_SIZE} B binary message to ${formatNumber(IDLE_CONNECTIONS)} connections (median of ${ROUNDS} × ${BROADCAST_REPEATS - BROADCAST_WARM_UP} broadcasts)`,
     '',
     '| | call | until every socket handed its bytes to the kernel | JS heap allocated by the call | Buffer memory allocated by the call |',
     '|---|---:|---:|---:|---:|',
     ...rows.map(
       (row) =>
-        `| ${label(row.implementation)} | ${row.callMs.toFixed(1)} ms | ${row.flushMs.toFixed(1)} ms | ${format(row.heapBytes / 1024)} KiB (${format(row.heapBytes / IDLE_CONNECTIONS)} B per recipient) | ${format(row.bufferBytes / 1024)} KiB |`,
+        `| ${label(row.implementation)} | ${row.callMs.toFixed(1)} ms | ${row.flushMs.toFixed(1)} ms | ${formatNumber(row.heapBytes / 1024)} KiB (${formatNumber(row.heapBytes / IDLE_CONNECTIONS)} B per recipient) | ${formatNumber(row.bufferBytes / 1024)} KiB |`,
     ),
   );
 }
@@ -267,7 +265,7 @@ if (SECTIONS.has('client')) {
     });
     const row = { scenario: scenario.name, ours: summarize(samples.ours), ws: summarize(samples.ws) };
     rows.push(row);
-    log(`client ${row.scenario}: ${format(row.ours.messagesPerSecond)} vs ${format(row.ws.messagesPerSecond)} msg/s`);
+    log(`client ${row.scenario}: ${formatNumber(row.ours.messagesPerSecond)} vs ${formatNumber(row.ws.messagesPerSecond)} msg/s`);
   }
   report.client = rows;
   markdown.push(
@@ -278,7 +276,7 @@ if (SECTIONS.has('client')) {
     '|---|---:|---:|---:|---:|---:|',
     ...rows.map(
       (row) =>
-        `| ${row.scenario} | ${format(row.ours.messagesPerSecond)} | ${format(row.ws.messagesPerSecond)} | ${(row.ours.messagesPerSecond / row.ws.messagesPerSecond).toFixed(2)}× | ${percent(row.ours.cpuShare)} / ${percent(row.ws.cpuShare)} | ${percent(row.ours.serverShare)} / ${percent(row.ws.serverShare)} |`,
+        `| ${row.scenario} | ${formatNumber(row.ours.messagesPerSecond)} | ${formatNumber(row.ws.messagesPerSecond)} | ${(row.ours.messagesPerSecond / row.ws.messagesPerSecond).toFixed(2)}× | ${formatPercent(row.ours.cpuShare)} / ${formatPercent(row.ws.cpuShare)} | ${formatPercent(row.ours.serverShare)} / ${formatPercent(row.ws.serverShare)} |`,
     ),
   );
 }
