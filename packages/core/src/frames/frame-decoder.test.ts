@@ -135,4 +135,50 @@ describe('FrameDecoder', () => {
     expect(decoder.next()).toBe(DecodeStep.Header);
     expect(decoder.payloadLength).toBe(Number.MAX_SAFE_INTEGER);
   });
+  it('copies a piece out unmasked, leaving its chunk as it was, and keeps the key phase for the next piece', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 6000 }), fc.array(fc.nat(), { maxLength: 6 }), fc.array(fc.boolean(), { maxLength: 8 }), (length, cuts, copyEach) => {
+        const payload = Uint8Array.from({ length }, (_, index) => (index * 13 + 5) & 0xff);
+        const wire = encodeFrame({ opcode: 2, payload, maskKey: hex('a1 b2 c3 d4') });
+        const received = Buffer.alloc(length);
+        let filled = 0;
+        let piece = 0;
+        const decoder = new FrameDecoder();
+        for (const chunk of split(wire, cuts)) {
+          const pushed = Buffer.from(chunk);
+          const before = Buffer.from(pushed);
+          decoder.push(pushed);
+          for (let step = decoder.next(); step !== DecodeStep.NeedMore; step = decoder.next()) {
+            if (step !== DecodeStep.Payload) continue;
+            const pieceLength = decoder.payloadPieceLength;
+            // Some pieces are copied out, others read in place: both must give the same bytes.
+            if (copyEach[piece++ % Math.max(1, copyEach.length)] ?? true) {
+              decoder.copyPayloadTo(received, filled);
+              expect(pushed.equals(before)).toBe(true);
+            } else {
+              decoder.payload.copy(received, filled);
+            }
+            filled += pieceLength;
+          }
+        }
+        expect(filled).toBe(length);
+        expect(received.equals(Buffer.from(payload))).toBe(true);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('never unmasks a piece nobody read once the decoder has moved on', () => {
+    const payload = Buffer.from('left masked');
+    const wire = Buffer.concat([encodeFrame({ opcode: 2, payload, maskKey: hex('01 02 03 04') }), encodeFrame({ opcode: 2, payload: 'x' })]);
+    const decoder = new FrameDecoder();
+    decoder.push(wire);
+    expect(decoder.next()).toBe(DecodeStep.Header);
+    expect(decoder.next()).toBe(DecodeStep.Payload);
+    const unread = Buffer.from(wire.subarray(6, 6 + payload.length));
+    expect(decoder.next()).toBe(DecodeStep.Header);
+    // Reading `payload` now must not unmask the first frame's bytes with the second frame's state.
+    void decoder.payload;
+    expect(wire.subarray(6, 6 + payload.length).equals(unread)).toBe(true);
+  });
 });

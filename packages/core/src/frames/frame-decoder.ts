@@ -1,7 +1,7 @@
 import { Buffer } from 'node:buffer';
 import type { ProtocolErrorCode } from '../errors/error-code.js';
 import { MASK_BIT, MAX_HEADER_LENGTH, RSV_BITS } from './frame-header.js';
-import { CHUNK_WORD_MIN_LENGTH, unmaskChunkRange, wordViewOf } from './mask.js';
+import { CHUNK_WORD_MIN_LENGTH, unmaskChunkRange, unmaskChunkRangeInto, wordViewOf } from './mask.js';
 
 /** What one call of {@link FrameDecoder.next} produced. */
 export const DecodeStep = {
@@ -9,7 +9,10 @@ export const DecodeStep = {
   NeedMore: 0,
   /** A frame header was decoded: `fin`, `rsv`, `opcode`, `masked`, `payloadLength` are set. */
   Header: 1,
-  /** A piece of the current frame's payload, unmasked, is in `payload`; `frameComplete` tells if it was the last. */
+  /**
+   * A piece of the current frame's payload is ready: `payload` (unmasked), or `copyPayloadTo`
+   * to have it unmasked into a buffer of the caller's; `frameComplete` tells if it was the last.
+   */
   Payload: 2,
   /** The header is malformed beyond repair: `errorCode` and `errorMessage` say why. */
   Error: 3,
@@ -24,8 +27,10 @@ const MAX_SAFE_HIGH_WORD = 0x20_0000;
 /**
  * Incremental frame decoder: an explicit state machine fed chunk by chunk. Any chunking,
  * down to one byte at a time, yields the same headers and the same payload bytes. Payload
- * pieces are views into the pushed chunk (unmasked in place), never copies; only the at most
- * 14 bytes of a header that straddles two chunks are copied.
+ * pieces are views into the pushed chunk, unmasked in place when first read, never copies; only
+ * the at most 14 bytes of a header that straddles two chunks are copied. A caller that copies a
+ * piece anyway (into a message's final buffer) uses `copyPayloadTo` instead, which unmasks while
+ * it copies and leaves the chunk as it is: one pass over the bytes instead of two.
  *
  * The decoder checks what the header itself makes invalid; the protocol checks the rules that
  * depend on the connection (masking direction, RSV bits, opcodes, fragmentation, limits).
@@ -51,6 +56,10 @@ export class FrameDecoder {
   #payloadRemaining = 0;
   #maskOffset = 0;
   #payload: Buffer = EMPTY;
+  /** Where `#payload` starts in the chunk, its key phase, and whether it is still masked (until first read). */
+  #payloadStart = 0;
+  #payloadMaskOffset = 0;
+  #payloadMasked = false;
 
   #errorCode: ProtocolErrorCode | undefined;
   #errorMessage = '';
@@ -71,8 +80,14 @@ export class FrameDecoder {
   get payloadLength(): number {
     return this.#payloadLength;
   }
+  /** The current payload piece, unmasked (in place, in the chunk, on first read). */
   get payload(): Buffer {
+    if (this.#payloadMasked) this.#unmaskPayload();
     return this.#payload;
+  }
+  /** The length of the current payload piece. */
+  get payloadPieceLength(): number {
+    return this.#payload.length;
   }
   get frameComplete(): boolean {
     return this.#payloadRemaining === 0;
@@ -96,7 +111,24 @@ export class FrameDecoder {
   }
 
   next(): DecodeStep {
+    // A piece nobody read stays masked in the chunk; it must never be unmasked with a later key.
+    this.#payloadMasked = false;
     return this.#inPayload ? this.#nextPayload() : this.#nextHeader();
+  }
+
+  /**
+   * Writes the current payload piece, unmasked, into `target` from `targetOffset`. The chunk
+   * is left as it was if the piece had not been read yet: unmasking while copying reads and
+   * writes each byte once, where unmasking in place and then copying would do it twice.
+   */
+  copyPayloadTo(target: Uint8Array, targetOffset: number): void {
+    const piece = this.#payload;
+    if (!this.#payloadMasked) {
+      target.set(piece, targetOffset);
+      return;
+    }
+    const start = this.#payloadStart;
+    unmaskChunkRangeInto(this.#chunk, start, start + piece.length, this.#maskKey, this.#payloadMaskOffset, target, targetOffset);
   }
 
   #nextPayload(): DecodeStep {
@@ -104,17 +136,23 @@ export class FrameDecoder {
     if (available === 0 && this.#payloadRemaining > 0) return this.#needMore();
     const take = available < this.#payloadRemaining ? available : this.#payloadRemaining;
     const start = this.#offset;
-    const piece = take === this.#chunk.length ? this.#chunk : this.#chunk.subarray(start, start + take);
+    this.#payload = take === this.#chunk.length ? this.#chunk : this.#chunk.subarray(start, start + take);
+    this.#payloadStart = start;
+    this.#payloadMaskOffset = this.#maskOffset;
+    this.#payloadMasked = this.#masked && take > 0;
+    this.#maskOffset = (this.#maskOffset + take) & 3;
     this.#offset = start + take;
     this.#payloadRemaining -= take;
-    if (this.#masked && take > 0) {
-      if (take >= CHUNK_WORD_MIN_LENGTH) this.#words ??= wordViewOf(this.#chunk);
-      unmaskChunkRange(this.#chunk, start, start + take, this.#maskKey, this.#maskOffset, this.#words);
-      this.#maskOffset = (this.#maskOffset + take) & 3;
-    }
-    this.#payload = piece;
     if (this.#payloadRemaining === 0) this.#inPayload = false;
     return DecodeStep.Payload;
+  }
+
+  #unmaskPayload(): void {
+    const start = this.#payloadStart;
+    const end = start + this.#payload.length;
+    if (end - start >= CHUNK_WORD_MIN_LENGTH) this.#words ??= wordViewOf(this.#chunk);
+    unmaskChunkRange(this.#chunk, start, end, this.#maskKey, this.#payloadMaskOffset, this.#words);
+    this.#payloadMasked = false;
   }
 
   #nextHeader(): DecodeStep {

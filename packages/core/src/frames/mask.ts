@@ -65,6 +65,27 @@ export function unmaskChunkRange(
   else xorThroughWords(chunk, start, end, key, words);
 }
 
+/**
+ * Writes `chunk[start..end)` unmasked into `target` from `targetOffset`, leaving `chunk` as it
+ * is. From `SIMD_MIN_LENGTH` on the bytes go through the module's memory on their way (copied
+ * in, XORed, copied out to `target`): the copy into `target` a caller makes anyway becomes the
+ * module's copy out, instead of following a separate in-place pass.
+ */
+export function unmaskChunkRangeInto(
+  chunk: Uint8Array,
+  start: number,
+  end: number,
+  maskKey: number,
+  maskOffset: number,
+  target: Uint8Array,
+  targetOffset: number,
+): void {
+  const key = rotateLeft(maskKey, maskOffset & 3);
+  if (end - start >= SIMD_MIN_LENGTH && simdMask(chunk, start, end - start, target, targetOffset, wordOf(key))) return;
+  target.set(chunk.subarray(start, end), targetOffset);
+  xorRange(target, targetOffset, targetOffset + end - start, key);
+}
+
 /** The view `unmaskChunkRange` works through: 64-bit words over the whole buffer of `chunk`. */
 export function wordViewOf(chunk: Uint8Array): BigUint64Array {
   return new BigUint64Array(chunk.buffer, 0, chunk.buffer.byteLength >>> 3);

@@ -55,7 +55,7 @@ function decodeFrames(protocol: ProtocolState): void {
     }
     const step = decoder.next();
     if (step === DecodeStep.Payload) {
-      if (!onPayload(protocol, decoder.payload, decoder.frameComplete)) return;
+      if (!onPayload(protocol, decoder.frameComplete)) return;
       if (protocol.suspended) return;
     } else if (step === DecodeStep.Header) {
       protocol.charge(FRAME_WORK);
@@ -106,9 +106,9 @@ function onHeader(protocol: ProtocolState): boolean {
   return true;
 }
 
-function onPayload(protocol: ProtocolState, piece: Buffer, frameComplete: boolean): boolean {
-  if (isControlOpcode(protocol.frameOpcode)) return onControlPiece(protocol, piece, frameComplete);
-  return receiveDataPiece(protocol, piece, frameComplete);
+function onPayload(protocol: ProtocolState, frameComplete: boolean): boolean {
+  if (isControlOpcode(protocol.frameOpcode)) return onControlPiece(protocol, protocol.decoder.payload, frameComplete);
+  return receiveDataPiece(protocol, frameComplete);
 }
 
 function onControlPiece(protocol: ProtocolState, piece: Buffer, frameComplete: boolean): boolean {

@@ -62,19 +62,26 @@ export function receiveDataFrameHeader(
   return true;
 }
 
-/** Takes a piece of the current data frame's payload (unmasked). */
-export function receiveDataPiece(protocol: ProtocolState, piece: Buffer, frameComplete: boolean): boolean {
+/** Takes the decoder's current piece of a data frame's payload. */
+export function receiveDataPiece(protocol: ProtocolState, frameComplete: boolean): boolean {
   const decoder = protocol.decoder;
   const messageEnd = frameComplete && decoder.fin;
   const extension = protocol.messageExtension;
   if (extension === undefined) {
     // A text message that arrived whole, in one chunk, is checked at once by the native
     // validator; anything else goes through the incremental one.
-    const wholeInOneView = protocol.frameIsWholeMessage && frameComplete && piece.length === decoder.payloadLength;
-    return onMessageData(protocol, piece, frameComplete, messageEnd, wholeInOneView);
+    const wholeInOneView = protocol.frameIsWholeMessage && frameComplete && decoder.payloadPieceLength === decoder.payloadLength;
+    if (!wholeInOneView && protocol.frameIsWholeMessage && protocol.receiveMode === ReceiveMode.Message) {
+      const region = (protocol.assembler ??= new MessageAssembler()).nextRegion(decoder.payloadPieceLength, decoder.payloadLength);
+      if (region !== undefined) {
+        decoder.copyPayloadTo(region, 0);
+        return onAssembledData(protocol, region, messageEnd);
+      }
+    }
+    return onMessageData(protocol, decoder.payload, frameComplete, messageEnd, wholeInOneView);
   }
   const remaining = protocol.maxMessageSize - protocol.messageDecodedLength;
-  const decoded = extension.decode(piece, messageEnd, remaining, Math.max(1, protocol.workLeft));
+  const decoded = extension.decode(decoder.payload, messageEnd, remaining, Math.max(1, protocol.workLeft));
   return onDecoded(protocol, decoded, frameComplete, messageEnd);
 }
 
@@ -172,6 +179,22 @@ function onMessageData(
     }
   }
   if (messageEnd) protocol.messageInProgress = false;
+  return true;
+}
+
+/**
+ * Bytes the assembler already holds (unmasked straight into the message's final buffer): text
+ * is checked as it comes, and the message goes out once complete.
+ */
+function onAssembledData(protocol: ProtocolState, data: Buffer, messageEnd: boolean): boolean {
+  if (protocol.messageOpcode === Opcode.Text && !updateUtf8(protocol, data, messageEnd)) {
+    // RFC 6455 §8.1, as in onMessageData.
+    return fail(protocol, 'WS_ERR_INVALID_UTF8', 'Text message is not valid UTF-8');
+  }
+  if (messageEnd) {
+    protocol.pushEvent({ type: 'message', data: protocol.assembler!.take(), isBinary: protocol.messageOpcode !== Opcode.Text });
+    protocol.messageInProgress = false;
+  }
   return true;
 }
 
