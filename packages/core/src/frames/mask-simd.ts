@@ -10,9 +10,9 @@
  *
  *   (module
  *     (memory (export "memory") 2)
- *     (func (export "xor") (param $length i32) (param $key i64)
+ *     (func (export "xor") (param $length i32) (param $key i32)
  *       (local $at i32) (local $lanes v128)
- *       (local.set $lanes (i64x2.splat (local.get $key)))
+ *       (local.set $lanes (i32x4.splat (local.get $key)))
  *       (block $done
  *         (loop $next
  *           (br_if $done (i32.ge_u (local.get $at) (local.get $length)))
@@ -39,10 +39,10 @@ const Op = {
   simdPrefix: 0xfd,
   v128Load: 0x00,
   v128Store: 0x0b,
-  i64x2Splat: 0x12,
+  i32x4Splat: 0x11,
   v128Xor: 0x51,
 } as const;
-const Type = { i32: 0x7f, i64: 0x7e, v128: 0x7b, func: 0x60 } as const;
+const Type = { i32: 0x7f, v128: 0x7b, func: 0x60 } as const;
 /** v128.load/store memory argument: alignment 2^4 (16 bytes), offset 0. */
 const V128_MEMARG = [4, 0];
 /** Parameters 0 ($length) and 1 ($key), then locals 2 ($at) and 3 ($lanes). */
@@ -50,7 +50,7 @@ const [LENGTH, KEY, AT, LANES] = [0, 1, 2, 3];
 
 const xorBody = [
   2, 1, Type.i32, 1, Type.v128, // two local groups: one i32, one v128
-  Op.localGet, KEY, Op.simdPrefix, Op.i64x2Splat, Op.localSet, LANES,
+  Op.localGet, KEY, Op.simdPrefix, Op.i32x4Splat, Op.localSet, LANES,
   Op.block, Op.emptyType,
   Op.loop, Op.emptyType,
   Op.localGet, AT, Op.localGet, LENGTH, Op.i32GeU, Op.brIf, 1,
@@ -73,7 +73,7 @@ function name(text: string): number[] {
 
 const moduleBytes = Uint8Array.from([
   ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00], // "\0asm", version 1
-  ...section(1, [1, Type.func, 2, Type.i32, Type.i64, 0]), // type 0: (i32, i64) -> ()
+  ...section(1, [1, Type.func, 2, Type.i32, Type.i32, 0]), // type 0: (i32, i32) -> ()
   ...section(3, [1, 0]), // function 0 has type 0
   ...section(5, [1, 0, 2]), // one memory of 2 pages, no maximum
   ...section(7, [2, ...name('memory'), 2, 0, ...name('xor'), 0, 0]),
@@ -82,7 +82,7 @@ const moduleBytes = Uint8Array.from([
 
 interface MaskModule {
   readonly memory: Uint8Array;
-  readonly xor: (length: number, key: bigint) => void;
+  readonly xor: (length: number, key: number) => void;
 }
 
 /** The part of the WebAssembly JavaScript API used here (the project's TypeScript lib has no DOM types). */
@@ -108,14 +108,16 @@ let maskModule: MaskModule | null | undefined;
 
 /**
  * Writes `source[sourceStart..sourceStart + length)` XORed with the key stream into `target` from
- * `targetStart` (the same bytes for in place). `lanes` is the key stream's first eight bytes in
- * memory order, read as one 64-bit word. Returns false, having done nothing, where WebAssembly
- * SIMD is not available.
+ * `targetStart` (the same bytes for in place). `key` is the key stream's next four bytes as an
+ * unsigned big-endian number (its high byte applies first), as mask.ts keeps it. Returns false,
+ * having done nothing, where WebAssembly SIMD is not available.
  */
-export function simdMask(source: Uint8Array, sourceStart: number, length: number, target: Uint8Array, targetStart: number, lanes: bigint): boolean {
+export function simdMask(source: Uint8Array, sourceStart: number, length: number, target: Uint8Array, targetStart: number, key: number): boolean {
   if (maskModule === undefined) maskModule = instantiate() ?? null;
   if (maskModule === null) return false;
   const { memory, xor } = maskModule;
+  // WebAssembly memory is little-endian on every platform: the key's first byte is the low one.
+  const lanes = ((key >>> 24) | ((key >>> 8) & 0xff00) | ((key & 0xff00) << 8) | (key << 24)) | 0;
   for (let done = 0; done < length; done += BLOCK) {
     const count = Math.min(BLOCK, length - done);
     memory.set(source.subarray(sourceStart + done, sourceStart + done + count));

@@ -60,7 +60,7 @@ export function unmaskChunkRange(
   words: BigUint64Array | undefined,
 ): void {
   const key = rotateLeft(maskKey, maskOffset & 3);
-  if (end - start >= SIMD_MIN_LENGTH && simdMask(chunk, start, end - start, chunk, start, wordOf(key))) return;
+  if (end - start >= SIMD_MIN_LENGTH && simdMask(chunk, start, end - start, chunk, start, key)) return;
   if (words === undefined || end - start < CHUNK_WORD_MIN_LENGTH) xorRange(chunk, start, end, key);
   else xorThroughWords(chunk, start, end, key, words);
 }
@@ -81,7 +81,7 @@ export function unmaskChunkRangeInto(
   targetOffset: number,
 ): void {
   const key = rotateLeft(maskKey, maskOffset & 3);
-  if (end - start >= SIMD_MIN_LENGTH && simdMask(chunk, start, end - start, target, targetOffset, wordOf(key))) return;
+  if (end - start >= SIMD_MIN_LENGTH && simdMask(chunk, start, end - start, target, targetOffset, key)) return;
   target.set(chunk.subarray(start, end), targetOffset);
   xorRange(target, targetOffset, targetOffset + end - start, key);
 }
@@ -123,7 +123,7 @@ export function maskInto(source: Uint8Array, target: Uint8Array, targetOffset: n
     return;
   }
 
-  if (length >= SIMD_MIN_LENGTH && simdMask(source, 0, length, target, targetOffset, wordOf(key))) return;
+  if (length >= SIMD_MIN_LENGTH && simdMask(source, 0, length, target, targetOffset, key)) return;
   // A native copy (a memmove, so source and target may share memory) and an in-place pass of
   // 64-bit words. Reading source words and writing target words in one pass is no faster (at
   // best 10 % at 64 KiB, slower at 1 KiB) and only possible when both are aligned alike.
@@ -165,7 +165,7 @@ export function createMaskKeySource(poolSize = 8192): () => Uint8Array {
 
 /** XORs `data[start..end)` with the key stream whose next byte is the high byte of `key`. */
 function xorRange(data: Uint8Array, start: number, end: number, key: number): void {
-  if (end - start >= SIMD_MIN_LENGTH && simdMask(data, start, end - start, data, start, wordOf(key))) return;
+  if (end - start >= SIMD_MIN_LENGTH && simdMask(data, start, end - start, data, start, key)) return;
   if (end - start >= WORD_MIN_LENGTH) {
     xorThroughWords(data, start, end, key, wordViewOf(data));
     return;
