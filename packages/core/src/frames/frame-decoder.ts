@@ -56,9 +56,10 @@ export class FrameDecoder {
   #payloadRemaining = 0;
   #maskOffset = 0;
   #payload: Buffer = EMPTY;
-  /** Where `#payload` starts in the chunk, its key phase, and whether it is still masked (until first read). */
-  #payloadStart = 0;
-  #payloadMaskOffset = 0;
+  /**
+   * Whether `#payload` is still masked (until first read). It ends at `#offset` in the chunk and
+   * its key phase is `#maskOffset` before its length was added: neither needs a field.
+   */
   #payloadMasked = false;
 
   #errorCode: ProtocolErrorCode | undefined;
@@ -127,8 +128,8 @@ export class FrameDecoder {
       target.set(piece, targetOffset);
       return;
     }
-    const start = this.#payloadStart;
-    unmaskChunkRangeInto(this.#chunk, start, start + piece.length, this.#maskKey, this.#payloadMaskOffset, target, targetOffset);
+    const end = this.#offset;
+    unmaskChunkRangeInto(this.#chunk, end - piece.length, end, this.#maskKey, this.#pieceMaskOffset(), target, targetOffset);
   }
 
   #nextPayload(): DecodeStep {
@@ -137,8 +138,6 @@ export class FrameDecoder {
     const take = available < this.#payloadRemaining ? available : this.#payloadRemaining;
     const start = this.#offset;
     this.#payload = take === this.#chunk.length ? this.#chunk : this.#chunk.subarray(start, start + take);
-    this.#payloadStart = start;
-    this.#payloadMaskOffset = this.#maskOffset;
     this.#payloadMasked = this.#masked && take > 0;
     this.#maskOffset = (this.#maskOffset + take) & 3;
     this.#offset = start + take;
@@ -148,11 +147,16 @@ export class FrameDecoder {
   }
 
   #unmaskPayload(): void {
-    const start = this.#payloadStart;
-    const end = start + this.#payload.length;
-    if (end - start >= CHUNK_WORD_MIN_LENGTH) this.#words ??= wordViewOf(this.#chunk);
-    unmaskChunkRange(this.#chunk, start, end, this.#maskKey, this.#payloadMaskOffset, this.#words);
+    const length = this.#payload.length;
+    const end = this.#offset;
+    if (length >= CHUNK_WORD_MIN_LENGTH) this.#words ??= wordViewOf(this.#chunk);
+    unmaskChunkRange(this.#chunk, end - length, end, this.#maskKey, this.#pieceMaskOffset(), this.#words);
     this.#payloadMasked = false;
+  }
+
+  /** The key phase of the current piece: the frame's phase before the piece's length was added. */
+  #pieceMaskOffset(): number {
+    return (this.#maskOffset - this.#payload.length) & 3;
   }
 
   #nextHeader(): DecodeStep {
