@@ -1,7 +1,7 @@
 import { Buffer } from 'node:buffer';
 import type { ProtocolErrorCode } from '../errors/error-code.js';
 import { MASK_BIT, MAX_HEADER_LENGTH, RSV_BITS } from './frame-header.js';
-import { CHUNK_WORD_MIN_LENGTH, unmaskChunkRange, unmaskChunkRangeInto, wordViewOf } from './mask.js';
+import { CHUNK_WORD_MIN_LENGTH, maskInto, unmaskChunkRange, wordViewOf } from './mask.js';
 
 /** What one call of {@link FrameDecoder.next} produced. */
 export const DecodeStep = {
@@ -123,13 +123,8 @@ export class FrameDecoder {
    * writes each byte once, where unmasking in place and then copying would do it twice.
    */
   copyPayloadTo(target: Uint8Array, targetOffset: number): void {
-    const piece = this.#payload;
-    if (!this.#payloadMasked) {
-      target.set(piece, targetOffset);
-      return;
-    }
-    const end = this.#offset;
-    unmaskChunkRangeInto(this.#chunk, end - piece.length, end, this.#maskKey, this.#pieceMaskOffset(), target, targetOffset);
+    if (this.#payloadMasked) maskInto(this.#payload, target, targetOffset, this.#maskKey, this.#pieceMaskOffset());
+    else target.set(this.#payload, targetOffset);
   }
 
   #nextPayload(): DecodeStep {

@@ -120,6 +120,17 @@ describe('maskInto', () => {
     );
   });
 
+  it('continues the key stream from a mask offset, as applyMask does for a later chunk of a payload', () => {
+    fc.assert(
+      fc.property(payload, key, fc.nat(11), fc.nat(9), (bytes, maskKey, maskOffset, targetOffset) => {
+        const target = new Uint8Array(targetOffset + bytes.length);
+        maskInto(bytes, target, targetOffset, keyNumber(maskKey), maskOffset);
+        expect(target.subarray(targetOffset)).toEqual(referenceMask(bytes, maskKey, maskOffset));
+      }),
+      { numRuns: 200 },
+    );
+  });
+
   it('masks in place when the source is the very range it is written to', () => {
     fc.assert(
       fc.property(payload, key, fc.nat(7), (bytes, maskKey, byteOffset) => {

@@ -65,27 +65,6 @@ export function unmaskChunkRange(
   else xorThroughWords(chunk, start, end, key, words);
 }
 
-/**
- * Writes `chunk[start..end)` unmasked into `target` from `targetOffset`, leaving `chunk` as it
- * is. From `SIMD_MIN_LENGTH` on the bytes go through the module's memory on their way (copied
- * in, XORed, copied out to `target`): the copy into `target` a caller makes anyway becomes the
- * module's copy out, instead of following a separate in-place pass.
- */
-export function unmaskChunkRangeInto(
-  chunk: Uint8Array,
-  start: number,
-  end: number,
-  maskKey: number,
-  maskOffset: number,
-  target: Uint8Array,
-  targetOffset: number,
-): void {
-  const key = rotateLeft(maskKey, maskOffset & 3);
-  if (end - start >= SIMD_MIN_LENGTH && simdMask(chunk, start, end - start, target, targetOffset, key)) return;
-  target.set(chunk.subarray(start, end), targetOffset);
-  xorRange(target, targetOffset, targetOffset + end - start, key);
-}
-
 /** The view `unmaskChunkRange` works through: 64-bit words over the whole buffer of `chunk`. */
 export function wordViewOf(chunk: Uint8Array): BigUint64Array {
   return new BigUint64Array(chunk.buffer, 0, chunk.buffer.byteLength >>> 3);
@@ -93,16 +72,25 @@ export function wordViewOf(chunk: Uint8Array): BigUint64Array {
 
 /**
  * Writes `source` masked with `maskKey` into `target` from `targetOffset`, leaving `source`
- * untouched: a client masks what it sends, and the buffer it was given is the caller's. `source`
+ * untouched: a client masks what it sends, and the buffer it was given is the caller's; a
+ * receiver unmasks a piece of a socket chunk straight into a message's own buffer. `source`
  * may be the very bytes it is written to (that masks in place, like `applyMask`), but must not
- * otherwise overlap them.
+ * otherwise overlap them. `maskOffset`, as for `applyMask`, is how many bytes of the key stream
+ * came before `source` (only that count modulo 4 matters). From `SIMD_MIN_LENGTH` on the bytes go
+ * through the WebAssembly module's memory (copied in, XORed, copied out to `target`).
  */
-export function maskInto(source: Uint8Array, target: Uint8Array, targetOffset: number, maskKey: Uint8Array | number): void {
+export function maskInto(
+  source: Uint8Array,
+  target: Uint8Array,
+  targetOffset: number,
+  maskKey: Uint8Array | number,
+  maskOffset = 0,
+): void {
   const length = source.length;
   if (!Number.isInteger(targetOffset) || targetOffset < 0 || targetOffset + length > target.length) {
     throw new RangeError(`Cannot write ${length} masked bytes at offset ${targetOffset} of a ${target.length}-byte buffer`);
   }
-  let key = keyWord(maskKey);
+  let key = rotateLeft(keyWord(maskKey), maskOffset & 3);
   if (length < MASK_INTO_WORD_MIN_LENGTH) {
     // Forward, four bytes per step, without touching `buffer`: reading it alone costs about 50 ns.
     const byte0 = key >>> 24;

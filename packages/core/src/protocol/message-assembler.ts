@@ -48,18 +48,9 @@ export class MessageAssembler {
     return this.#byteLength === 0 && this.#parts.length === 0;
   }
 
-  /**
-   * Adds the next piece. `totalLength`, when given, is the length the message will have once
-   * complete (every piece of one message must then pass the same value).
-   */
-  append(piece: Buffer, totalLength?: number): void {
+  /** Adds the next piece of a message kept as pieces (see `nextRegion` for one made whole as it arrives). */
+  append(piece: Buffer): void {
     if (piece.length === 0) return;
-    const region =
-      this.#whole !== undefined || totalLength !== undefined ? this.nextRegion(piece.length, totalLength ?? 0) : undefined;
-    if (region !== undefined) {
-      piece.copy(region);
-      return;
-    }
     this.#byteLength += piece.length;
     if (piece.length >= SMALL_PIECE) {
       this.#sealTail();

@@ -165,12 +165,10 @@ function onMessageData(
   } else if (messageEnd && (protocol.assembler === undefined || protocol.assembler.isEmpty)) {
     protocol.pushEvent({ type: 'message', data, isBinary: !isText });
   } else {
+    // A large message in one frame goes straight into its final buffer (receiveDataPiece);
+    // anything else is kept as pieces and joined at the end.
     const assembler = (protocol.assembler ??= new MessageAssembler());
-    // A message in one frame has the length its header gave: the assembler can copy each
-    // piece straight into the final buffer.
-    const knownLength =
-      protocol.frameIsWholeMessage && protocol.messageExtension === undefined ? protocol.decoder.payloadLength : undefined;
-    assembler.append(data, knownLength);
+    assembler.append(data);
     if (messageEnd) {
       const message = assembler.take();
       // Joining a decoded message's pieces copies all of it at once: work like decoding it.
