@@ -14,9 +14,10 @@
  * "Why large-message rows swing") or the allocator's page faults dominate the spread.
  */
 import { Buffer } from 'node:buffer';
-import { ServerProtocol } from '@ws/core';
+import { Opcode, ServerProtocol } from '@ws/core';
 import * as ws from 'ws';
 import { median } from './measurement.js';
+import { maskedFrame } from './raw-peer.js';
 
 /** `ws`'s frame parser: a named export of its ES module, absent from its type declarations. */
 interface WsReceiver {
@@ -29,24 +30,7 @@ const { Receiver } = ws as unknown as { Receiver: new (options: { isServer: bool
 const READ_SIZE = 64 * 1024;
 const BYTES_PER_ROUND = 64 * 1024 * 1024;
 const ROUNDS = 15;
-const MASK_KEY = Buffer.from([0x37, 0xfa, 0x21, 0x3d]);
 const FILL = 0x5a;
-
-/** A masked binary frame of `size` bytes whose unmasked payload is `FILL` throughout. */
-function maskedFrame(size: number): Buffer {
-  const header = Buffer.alloc(size < 0x10000 ? 4 : 10);
-  header[0] = 0x82;
-  if (size < 0x10000) {
-    header[1] = 0x80 | 126;
-    header.writeUInt16BE(size, 2);
-  } else {
-    header[1] = 0x80 | 127;
-    header.writeUInt32BE(size, 6);
-  }
-  const payload = Buffer.alloc(size, FILL);
-  for (let index = 0; index < size; index++) payload[index]! ^= MASK_KEY[index & 3]!;
-  return Buffer.concat([header, MASK_KEY, payload]);
-}
 
 /** The round's input: `count` frames, as fresh 64 KiB reads. */
 function reads(frame: Buffer, count: number): Buffer[] {
@@ -107,7 +91,7 @@ console.log(`Receiving only: ${ROUNDS} alternating rounds of 64 MiB in ${READ_SI
 console.log('| message size | @ws/core ServerProtocol | ws Receiver | ratio (ws / ours) |');
 console.log('|---|---:|---:|---:|');
 for (const size of [64 * 1024, 1024 * 1024]) {
-  const frame = maskedFrame(size);
+  const frame = maskedFrame({ opcode: Opcode.Binary, payload: Buffer.alloc(size, FILL) });
   const count = BYTES_PER_ROUND / size;
   const ours: number[] = [];
   const theirs: number[] = [];
