@@ -30,7 +30,8 @@ test('a client uploading a burst to an @ws/server echo handler gets every echo: 
     connection.on('close', (code, reason) => serverClosed.push(`${code} ${reason}`));
   });
   await once(server, 'listening');
-  const client = await connect(`ws://127.0.0.1:${(server.address() as AddressInfo).port}`);
+  // Well within the test's own timeout: a handshake that never completes is named as such.
+  const client = await connect(`ws://127.0.0.1:${(server.address() as AddressInfo).port}`, { handshakeTimeout: 10_000 });
   cleanups.push(() => client.terminate());
   const count = 48;
   const firstBytes: number[] = [];
