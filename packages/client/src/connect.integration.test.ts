@@ -308,7 +308,8 @@ describe('connect() against the ws server', () => {
     const started = performance.now();
     const error = await connect(url, { handshakeTimeout: 150 }).catch((caught: unknown) => caught);
     expect(error).toMatchObject({ code: 'WS_ERR_HANDSHAKE_TIMEOUT', status: 0 });
-    expect(performance.now() - started).toBeLessThan(1000);
+    // Far below the 30 s default, with room for a busy machine.
+    expect(performance.now() - started).toBeLessThan(10_000);
   });
 
   test('an AbortSignal cancels a pending connect, and an aborted one never starts', async () => {
