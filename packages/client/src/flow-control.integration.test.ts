@@ -13,9 +13,14 @@ afterEach(async () => {
 
 /** What a stalled exchange looks like from both ends, for the failure message. */
 function describeEnds(client: ClientConnection, server: ServerConnection | undefined, echoed: number): string {
-  const end = (connection: ClientConnection | ServerConnection) =>
-    `readyState ${connection.readyState}, bufferedAmount ${connection.bufferedAmount}, paused ${connection.isPaused}, ` +
-    `socket written ${(connection.socket as Partial<{ bytesWritten: number }>).bytesWritten}`;
+  const end = (connection: ClientConnection | ServerConnection) => {
+    const socket = connection.socket;
+    return (
+      `readyState ${connection.readyState}, bufferedAmount ${connection.bufferedAmount}, paused ${connection.isPaused}, ` +
+      `socket written ${(socket as Partial<{ bytesWritten: number }>).bytesWritten}, writableLength ${socket.writableLength}, ` +
+      `writableNeedDrain ${socket.writableNeedDrain}, readableFlowing ${socket.readableFlowing}, readableLength ${socket.readableLength}`
+    );
+  };
   return `${echoed} echoes; client: ${end(client)}; server: ${server === undefined ? 'no connection' : end(server)}`;
 }
 
